@@ -1,0 +1,3 @@
+from ladder.main import main
+
+raise SystemExit(main())

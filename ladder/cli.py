@@ -1,0 +1,307 @@
+"""Argument parsing for every command (click); the work is in `ladder.commands.*`."""
+
+from __future__ import annotations
+
+import click
+
+from ladder import __version__
+from ladder.lesson import MAX_LEVEL, MIN_LEVEL
+from ladder.project import Project
+
+LEVEL = click.IntRange(MIN_LEVEL, MAX_LEVEL)
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _project() -> Project:
+    return Project.find()
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="ladder")
+def cli() -> None:
+    """Compile lessons up a five-level enforcement ladder: note, prompt, lint, check, hook.
+
+    \b
+    Start here:
+      ladder init                     set up .ladder/, AGENTS.md and the git hooks
+      ladder add "TITLE" --why TEXT   record a lesson (level 1: a note)
+      ladder promote ID --max         enforce it as deep as its gates allow
+      ladder audit                    the constraint stack: prose against structure
+    """
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option(
+    "--no-hooks", is_flag=True, help="Do not install the git hooks (CI, read-only checkouts)."
+)
+def init(no_hooks: bool) -> int:
+    """Create .ladder/, LESSONS.md, the AGENTS.md block, the pre-commit config and hooks.
+
+    Safe to run twice: existing lessons and user content are kept.
+    """
+    from ladder.commands import init as cmd
+
+    return cmd.run(_project(), install_hooks=not no_hooks)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("title")
+@click.option("--why", required=True, help="What happened that taught this lesson.")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag (repeatable).")
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    metavar="GLOB",
+    help="Where it applies (repeatable; default: everywhere).",
+)
+@click.option("--source", default="", help="Who or what taught it (an incident, a run).")
+@click.option("--id", "lesson_id", default=None, help="The id (default: made from the title).")
+def add(
+    title: str,
+    why: str,
+    tags: tuple[str, ...],
+    paths: tuple[str, ...],
+    source: str,
+    lesson_id: str | None,
+) -> int:
+    """Record a new lesson at level 1 (a note) and print its id."""
+    from ladder.commands import add as cmd
+
+    return cmd.run(
+        _project(), title=title, why=why, tags=tags, paths=paths, source=source, lesson_id=lesson_id
+    )
+
+
+@cli.command("list", context_settings=CONTEXT)
+@click.option("--level", type=LEVEL, default=None, help="Only lessons at this level.")
+@click.option("--tag", default=None, help="Only lessons with this tag.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def list_(level: int | None, tag: str | None, fmt: str) -> int:
+    """List lessons with their level and rule."""
+    from ladder.commands import list as cmd
+
+    return cmd.run(_project(), level=level, tag=tag, fmt=fmt)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("lesson_id", metavar="ID")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "toml", "json"]),
+    default="text",
+    show_default=True,
+)
+def show(lesson_id: str, fmt: str) -> int:
+    """Show one lesson: why, rule, cases and level history."""
+    from ladder.commands import show as cmd
+
+    return cmd.run(_project(), lesson_id, fmt=fmt)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("lesson_id", metavar="ID")
+@click.argument("rule_args", nargs=-1, metavar="[KEY=VALUE]...")
+@click.option("--to", "to", type=LEVEL, default=None, help="Target level (default: one up).")
+@click.option("--max", "to_max", is_flag=True, help="As far as the gates allow.")
+@click.option(
+    "--rule",
+    "template",
+    default=None,
+    metavar="TEMPLATE",
+    help="Give the lesson a rule: a template followed by KEY=VALUE arguments.",
+)
+@click.option(
+    "--block",
+    "block",
+    multiple=True,
+    metavar="CODE",
+    help="Code the rule must flag (repeatable; @FILE reads a file).",
+)
+@click.option(
+    "--allow",
+    "allow",
+    multiple=True,
+    metavar="CODE",
+    help="Code the rule must accept (repeatable; @FILE reads a file).",
+)
+@click.option("--why", default="", help="Why it is promoted (kept in its history).")
+def promote(
+    lesson_id: str,
+    rule_args: tuple[str, ...],
+    to: int | None,
+    to_max: bool,
+    template: str | None,
+    block: tuple[str, ...],
+    allow: tuple[str, ...],
+    why: str,
+) -> int:
+    """Move a lesson up the ladder, generating the new level's artifacts.
+
+    \b
+    Gates: 3 needs a rule; 4 a structural rule whose block/allow cases pass;
+    5 installed hooks, a rule that does not fire on the current tree, and a
+    check within the hook latency budget. A refused promotion exits 1 with the reason.
+
+    \b
+    Templates: forbid-call name=F | forbid-import module=M | require-call function=F calls=G
+               bound name=LR op='<=' value=0.05 (or expr='LR <= 0.05') | protect paths=GLOB,GLOB
+               pattern pattern='eval(...)' | regex regex=PATTERN | custom check=module:Class
+
+    \b
+    Example:
+      ladder promote validate-before-generate --to 5 \\
+          --rule require-call function=generate calls=validate_input
+    """
+    from ladder.commands import promote as cmd
+
+    if to is not None and to_max:
+        raise click.UsageError("give --to N or --max, not both")
+    return cmd.run(
+        _project(),
+        lesson_id,
+        to=to,
+        to_max=to_max,
+        template=template,
+        rule_args=rule_args,
+        block=block,
+        allow=allow,
+        why=why,
+    )
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("lesson_id", metavar="ID")
+@click.option("--to", "to", type=LEVEL, required=True, help="The lower level.")
+@click.option("--why", required=True, help="Why (kept in the lesson's history).")
+def demote(lesson_id: str, to: int, why: str) -> int:
+    """Move a lesson down the ladder, with the reason recorded."""
+    from ladder.commands import demote as cmd
+
+    return cmd.run(_project(), lesson_id, to=to, why=why)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--max-prose",
+    type=click.FloatRange(0, 1),
+    default=None,
+    metavar="FRACTION",
+    help="Exit 1 when the prose share (levels 1-2) is above this.",
+)
+def audit(fmt: str, max_prose: float | None) -> int:
+    """The constraint stack: lessons per level, prose against structure, what blocks promotion."""
+    from ladder.commands import audit as cmd
+
+    return cmd.run(_project(), fmt=fmt, max_prose=max_prose)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--dry-run", is_flag=True, help="Show what would be adopted.")
+def adopt(dry_run: bool) -> int:
+    """Turn prose rules found in AGENTS.md, CLAUDE.md, CONTRIBUTING... into level-1 lessons."""
+    from ladder.commands import adopt as cmd
+
+    return cmd.run(_project(), dry_run=dry_run)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option(
+    "--hook",
+    is_flag=True,
+    help="Git hook mode: FILES are the staged files (pre-commit passes them).",
+)
+@click.option("--staged", is_flag=True, help="Check what is staged for the next commit.")
+@click.option("--base", default=None, metavar="REV", help="Check what changed since REV (CI).")
+@click.option("--ci", is_flag=True, help="Level 4 findings block too, not only level 5.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+def check(
+    files: tuple[str, ...], hook: bool, staged: bool, base: str | None, ci: bool, fmt: str
+) -> int:
+    """Run the rules of lessons at levels 3-5. Exit 1 on blocking findings.
+
+    Level 5 blocks; with --ci, level 4 blocks too; level 3 only warns.
+    Without FILES, every file git knows (or, with --staged/--base, the changed ones).
+    """
+    from ladder.commands import check as cmd
+
+    return cmd.run(_project(), files=files, hook=hook, staged=staged, base=base, ci=ci, fmt=fmt)
+
+
+@cli.command("test", context_settings=CONTEXT)
+@click.argument("lesson_ids", nargs=-1, metavar="[ID]...")
+def test_(lesson_ids: tuple[str, ...]) -> int:
+    """Run every rule's block/allow cases (and semgrep-style annotated test files)."""
+    from ladder.commands import test as cmd
+
+    return cmd.run(_project(), lesson_ids=lesson_ids)
+
+
+@cli.command(context_settings=CONTEXT)
+def prompt() -> int:
+    """Print the rules section for an agent's proposal prompt (levels 2-5)."""
+    from ladder.commands import prompt as cmd
+
+    return cmd.run(_project())
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option(
+    "--dir",
+    "directory",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Build the demo repository here (kept) instead of a temporary directory.",
+)
+@click.option("--keep", is_flag=True, help="Keep the temporary demo repository.")
+def demo(directory: str | None, keep: bool) -> int:
+    """Run the founding story in a throwaway repository: a lesson climbs to a blocking hook."""
+    from ladder.commands import demo as cmd
+
+    return cmd.run(directory=directory, keep=keep)
+
+
+@cli.group(context_settings=CONTEXT)
+def hooks() -> None:
+    """Install, inspect or remove the blocking git hooks (through pre-commit)."""
+
+
+@hooks.command("install", context_settings=CONTEXT)
+def hooks_install() -> int:
+    """Add the ladder hook to .pre-commit-config.yaml and install the git hooks."""
+    from ladder.commands import hooks as cmd
+
+    return cmd.install(_project())
+
+
+@hooks.command("status", context_settings=CONTEXT)
+def hooks_status() -> int:
+    """Say whether the config carries the hook and the git hooks are installed (exit 1 if not)."""
+    from ladder.commands import hooks as cmd
+
+    return cmd.status(_project())
+
+
+@hooks.command("uninstall", context_settings=CONTEXT)
+def hooks_uninstall() -> int:
+    """Remove the git hook scripts (the config entry stays, for teammates)."""
+    from ladder.commands import hooks as cmd
+
+    return cmd.uninstall(_project())

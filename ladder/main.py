@@ -1,0 +1,75 @@
+"""The `ladder` command line: parse, dispatch, and map errors to exit codes.
+
+Each command lives in its own module under `ladder/commands/` as a typed `run(...)`
+returning an exit code; this module only parses arguments and handles errors, so the
+commands are imported lazily and `ladder check` inside a git hook loads only what it uses.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ladder.errors import EXIT_CRASH, EXIT_INTERRUPT, LadderError
+
+
+def _guarded(fn: Callable[[], int]) -> int:
+    """Run a command: one line per user error, a log file for crashes."""
+    try:
+        return fn()
+    except LadderError as exc:
+        print(exc.line(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ladder: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPT
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        return _crash(exc)
+
+
+def _crash(exc: BaseException) -> int:
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="ladder-crash-", suffix=".log", delete=False, encoding="utf-8"
+    ) as log:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=log)
+    print(
+        f"ladder: internal error: {type(exc).__name__}: {exc} "
+        f"(this is a bug in ladder; the traceback is in {log.name})",
+        file=sys.stderr,
+    )
+    return EXIT_CRASH
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["check", "--hook"]:
+        # The commit hook's fast path: decide "nothing to check" before importing click.
+        from ladder.hooks.fast import nothing_to_check
+
+        if nothing_to_check(args[2:]):
+            return 0
+    return _guarded(lambda: _invoke_cli(args))
+
+
+def _invoke_cli(args: list[str]) -> int:
+    import click
+
+    from ladder.cli import cli
+
+    try:
+        result: Any = cli.main(args=args, prog_name="ladder", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return 2  # a usage error is bad input too
+    except click.exceptions.Abort:
+        print("ladder: aborted", file=sys.stderr)
+        return EXIT_INTERRUPT
+    return int(result or 0)

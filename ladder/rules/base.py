@@ -1,0 +1,71 @@
+"""The two pluggable families of the rule layer: templates and engines.
+
+A *template* turns a lesson's `[rule]` arguments into something an *engine* runs:
+`require-call` becomes a libcst visitor, `pattern` a semgrep rule, `regex` a regular
+expression, `protect` a check of the diff. Engines run every rule of their kind in one
+pass (one libcst parse per file, one semgrep process per check), which is what keeps
+the git hook fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ladder.findings import Finding
+from ladder.git import Change
+from ladder.lesson import Case, Lesson
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What to check: files under `root`, optionally with in-memory contents.
+
+    `contents` overrides what is on disk (the block/allow cases, an agent's pending
+    edit). `changes` is the diff for diff-aware rules (`protect`); None means the run
+    is not diff-aware and such rules report nothing.
+    """
+
+    root: Path
+    files: Sequence[str]
+    changes: Sequence[Change] | None = None
+    contents: Mapping[str, str] | None = None
+
+    def read(self, path: str) -> str:
+        if self.contents is not None and path in self.contents:
+            return self.contents[path]
+        return (self.root / path).read_text(encoding="utf-8", errors="replace")
+
+
+class Template(Protocol):
+    name: str
+    engine: str  # the ENGINES key that runs it
+    structural: bool  # may it be promoted to level 4 and 5?
+    summary: str  # one line for `--help` and docs
+
+    def validate(self, args: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """Normalised arguments, or LadderError naming the missing/bad argument."""
+        ...
+
+    def generated_cases(self, args: Mapping[str, Any]) -> tuple[tuple[Case, ...], tuple[Case, ...]]:
+        """Block and allow cases made from the arguments alone (used when none given)."""
+        ...
+
+    def describe(self, args: Mapping[str, Any]) -> str:
+        """What the rule enforces, in words, for the lessons document and prompts."""
+        ...
+
+
+class Engine(Protocol):
+    name: str
+
+    def run(self, lessons: Sequence[Lesson], request: CheckRequest) -> list[Finding]:
+        """Findings of every lesson's rule (all of this engine) over the request's files.
+
+        Lessons arrive already filtered to those whose `paths` match some file; the
+        engine itself filters each lesson to its matching files. Raises RuleCrash when
+        a rule fails on a file.
+        """
+        ...
