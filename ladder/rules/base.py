@@ -40,10 +40,24 @@ class CheckRequest:
 
 
 class Template(Protocol):
-    name: str
-    engine: str  # the ENGINES key that runs it
-    structural: bool  # may it be promoted to level 4 and 5?
-    summary: str  # one line for `--help` and docs
+    # Read-only members, so frozen dataclasses satisfy the protocol.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def engine(self) -> str:
+        """The ENGINES key that runs it."""
+        ...
+
+    @property
+    def structural(self) -> bool:
+        """May it be promoted to levels 4 and 5?"""
+        ...
+
+    @property
+    def summary(self) -> str:
+        """One line for `--help` and docs."""
+        ...
 
     def validate(self, args: Mapping[str, Any], where: str) -> dict[str, Any]:
         """Normalised arguments, or LadderError naming the missing/bad argument."""
@@ -59,7 +73,8 @@ class Template(Protocol):
 
 
 class Engine(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def run(self, lessons: Sequence[Lesson], request: CheckRequest) -> list[Finding]:
         """Findings of every lesson's rule (all of this engine) over the request's files.

@@ -1,0 +1,1 @@
+"""Rule engines and templates (see `ladder.rules.base` for the two protocols)."""
