@@ -78,7 +78,7 @@ def select(
     return git.list_files(root), git.working_changes(root) if _uses_diff(lessons) else None
 
 
-def _index(lessons: Sequence[Lesson]) -> list[dict[str, object]]:
+def _index(project: Project, lessons: Sequence[Lesson]) -> list[dict[str, object]]:
     """What the hook's fast path needs to know of each enforced lesson."""
     from ladder.hooks.fast import ENGINE_SUFFIXES
     from ladder.rules.registry import TEMPLATES
@@ -88,12 +88,31 @@ def _index(lessons: Sequence[Lesson]) -> list[dict[str, object]]:
         assert lesson.rule is not None
         template = TEMPLATES.get(lesson.rule.template)
         engine = template.engine if template else ""  # unknown: the runner reports it
-        suffixes = ENGINE_SUFFIXES.get(engine)
-        args = lesson.rule.args
-        if engine == "semgrep" and "pattern" in args and args.get("languages", ["python"]) == ["python"]:
-            suffixes = (".py", ".pyi")
-        out.append({"id": lesson.id, "paths": list(lesson.paths), "suffixes": suffixes})
+        entry: dict[str, object] = {
+            "id": lesson.id, "paths": list(lesson.paths), "suffixes": ENGINE_SUFFIXES.get(engine),
+        }
+        if engine == "semgrep":
+            entry.update(_semgrep_entry(project, lesson))
+        out.append(entry)
     return out
+
+
+def _semgrep_entry(project: Project, lesson: Lesson) -> dict[str, object]:
+    import json
+
+    from ladder.rules.semgrep_engine import compile_lessons
+
+    (compiled,) = compile_lessons([lesson], project.root)
+    exts = compiled.extensions
+    return {
+        "suffixes": list(exts) if exts is not None else None,
+        "semgrep": {
+            "rule_json": json.dumps(compiled.rule.rule),
+            "include": list(compiled.rule.include),
+            "exclude": list(compiled.rule.exclude),
+            "extensions": list(exts) if exts is not None else None,
+        },
+    }
 
 
 def run(
@@ -117,7 +136,11 @@ def run(
     files_seen = fast.fingerprint(str(project.root)) if project.initialized else []
     lessons = [x for x in load_lessons(project) if x.status == "active" and x.level >= 3 and x.rule]
     if hook:
-        fast.write_index(str(project.root), files_seen, _index(lessons), list(project.config.exclude))
+        from ladder.rules.semgrep_engine import osemgrep_core
+
+        index = _index(project, lessons)
+        core = osemgrep_core() if any("semgrep" in e for e in index) else None
+        fast.write_index(str(project.root), files_seen, index, list(project.config.exclude), core)
     chosen, changes = select(project, lessons, files=files, hook=hook, staged=staged, base=base)
     findings: list[Finding] = []
     if lessons:

@@ -31,10 +31,10 @@ from ladder.errors import LadderError, RuleCrash
 from ladder.findings import Finding
 from ladder.globs import matches
 from ladder.lesson import Lesson
+from ladder.rules import semgrep_launch
 from ladder.rules.base import CheckRequest
+from ladder.rules.semgrep_launch import SEMGREP_ENV, SEMGREP_FLAGS
 from ladder.rules.templates.pattern import (
-    SEMGREP_ENV,
-    SEMGREP_FLAGS,
     SemgrepRule,
     semgrep_command,
     semgrep_rule,
@@ -158,33 +158,33 @@ def run_semgrep(
     """semgrep's JSON output for `rules` on `targets` (never called with no target:
     semgrep would then scan the whole of `cwd`)."""
     assert targets, "semgrep with no target scans the current directory"
+    text = semgrep_launch.config_text([json.dumps(rule) for rule in rules])
+    core = osemgrep_core() if experimental else None
+    proc: subprocess.Popen[str] | semgrep_launch.Spawned | None = (
+        semgrep_launch.take(text, targets, str(cwd)) if core else None
+    )
     with tempfile.TemporaryDirectory(prefix="ladder-semgrep-") as tmp:
-        config = Path(tmp) / "rules.json"
-        config.write_text(json.dumps({"rules": list(rules)}), encoding="utf-8")
-        core = osemgrep_core() if experimental else None
-        cmd = [
-            *(["osemgrep"] if core else semgrep_command()),
-            "scan",
-            *(["--experimental"] if experimental else []),
-            *SEMGREP_FLAGS,
-            "--max-target-bytes=0",
-            "--config",
-            str(config),
-            "--",
-            *targets,
-        ]
         try:
-            proc = subprocess.run(
-                cmd,
-                executable=core,
-                cwd=cwd,
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_S,
-                env={**os.environ, **SEMGREP_ENV, "NO_COLOR": "1"},
-                check=False,
-            )
+            if proc is None:
+                config = Path(tmp) / "rules.json"
+                config.write_text(text, encoding="utf-8")
+                if core:
+                    proc = semgrep_launch.start(core, str(config), targets, str(cwd))
+                else:
+                    cmd = [
+                        *semgrep_command(), "scan", *(["--experimental"] if experimental else []),
+                        *SEMGREP_FLAGS, "--max-target-bytes=0", "--config", str(config), "--", *targets,
+                    ]
+                    proc = subprocess.Popen(
+                        cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True, env={**os.environ, **SEMGREP_ENV},
+                    )
+            stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
+            code = proc.returncode
         except subprocess.TimeoutExpired as exc:
+            assert proc is not None
+            proc.kill()
+            proc.communicate()
             raise RuleCrash("pattern", _ids(rules), "", f"semgrep ran over {TIMEOUT_S:.0f} s") from exc
         except OSError as exc:
             raise LadderError(
@@ -192,13 +192,13 @@ def run_semgrep(
                 todo="reinstall semgrep (`pip install semgrep`) or demote the `pattern` lessons",
             ) from exc
     try:
-        data = json.loads(proc.stdout)
+        data = json.loads(stdout)
     except ValueError:
-        detail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}, no output"])[-1]
+        detail = (stderr.strip().splitlines() or [f"exit code {code}, no output"])[-1]
         raise RuleCrash("pattern", _ids(rules), "", f"semgrep failed: {detail}") from None
     if not isinstance(data, dict):
         raise RuleCrash("pattern", _ids(rules), "", "semgrep printed no JSON object")
-    data["returncode"] = proc.returncode
+    data["returncode"] = code
     return data
 
 

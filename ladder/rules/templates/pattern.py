@@ -32,6 +32,7 @@ from typing import Any
 
 from ladder.errors import LadderError
 from ladder.lesson import Case, Lesson
+from ladder.rules.semgrep_launch import SEMGREP_ENV, SEMGREP_FLAGS
 from ladder.rules.templates._args import Arg, bad_arg, check_args
 
 NAME = "pattern"
@@ -290,9 +291,6 @@ def semgrep_command() -> list[str]:
     return [found]
 
 
-SEMGREP_ENV = {"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
-# Without these semgrep tries the network and stalls ~97 s offline.
-SEMGREP_FLAGS = ("--metrics=off", "--disable-version-check", "--json", "--quiet")
 
 
 def semgrep_errors(rules: Sequence[Mapping[str, Any]], timeout_s: float = 60.0) -> list[str]:
