@@ -15,11 +15,14 @@ from ladder.store import get_lesson, load_lessons, save_lesson
 
 
 def parse_value(text: str) -> Any:
-    """KEY=VALUE values read as TOML when they are TOML (0.05, true, [..]), else text."""
+    """KEY=VALUE values: numbers, booleans and arrays are read as TOML; anything else is
+    kept verbatim, quotes included, because semgrep patterns such as `"--validate"`
+    mean the quotes."""
     try:
-        return _toml.loads(f"v = {text}", "argument")["v"]
+        value = _toml.loads(f"v = {text}", "argument")["v"]
     except LadderError:
         return text
+    return text if isinstance(value, str) else value
 
 
 def parse_rule_args(pairs: Sequence[str]) -> dict[str, Any]:
