@@ -106,7 +106,12 @@ def changes_between(root: Path, base: str, head: str | None = None) -> list[Chan
     args = ["diff", "--name-status", "-z", "-M", base]
     if head:
         args.append(head)
-    return _parse_name_status(run_git(root, *args))
+    changes = _parse_name_status(run_git(root, *args))
+    if head is None:
+        # The working tree includes files git does not track yet (and does not ignore).
+        untracked = run_git(root, "ls-files", "-z", "--others", "--exclude-standard")
+        changes += [Change("A", p) for p in untracked.split("\0") if p]
+    return changes
 
 
 def working_changes(root: Path) -> list[Change]:
