@@ -139,3 +139,14 @@ def test_promotion_to_5_refused_when_rule_fires_on_the_tree(project: Path) -> No
     )
     assert maxed.returncode == 0
     assert json.loads(ladder(project, "show", lesson_id, "--format", "json").stdout)["level"] == 4
+
+
+def test_a_new_rule_must_pass_the_gates_of_the_level_the_lesson_holds(project: Path) -> None:
+    lesson_id = ladder(project, "add", "generate() must call validate_input()", "--why", "x").stdout.strip()
+    rule = ["--rule", "require-call", "function=generate", "calls=validate_input"]
+    assert ladder(project, "promote", lesson_id, "--to", "5", *rule).returncode == 0
+    before = (project / ".ladder" / "lessons" / f"{lesson_id}.toml").read_text()
+    swapped = ladder(project, "promote", lesson_id, "--max", "--rule", "regex", "regex=TODO")
+    assert swapped.returncode == 1
+    assert "not structural" in swapped.stderr
+    assert (project / ".ladder" / "lessons" / f"{lesson_id}.toml").read_text() == before

@@ -109,10 +109,19 @@ def run(
             todo="use `ladder demote` to move down",
         )
     reached = lesson.level
-    for level in range(lesson.level + 1, target + 1):
-        reasons = gate_reasons(dataclasses.replace(candidate, level=reached), level, project)
+    # A new rule must pass the gates of the level the lesson already holds, too.
+    first = 3 if candidate.rule != lesson.rule and lesson.level >= 3 else lesson.level + 1
+    for level in range(first, target + 1):
+        at = min(reached, level - 1)
+        reasons = gate_reasons(dataclasses.replace(candidate, level=at), level, project)
+        if reasons and level <= lesson.level:
+            raise GateRefused(
+                f"the new rule of {lesson_id!r} fails the gate of its level {level} "
+                f"({LEVEL_NAMES[level]}): " + "; ".join(reasons),
+                todo=_todo(level),
+            )
         if reasons:
-            if to_max and reached > lesson.level:
+            if to_max and (reached > lesson.level or (reached == lesson.level and candidate.rule != lesson.rule)):
                 _report_stop(level, reasons)
                 break
             raise GateRefused(

@@ -34,15 +34,17 @@ def case_reasons(lesson: Lesson, rule: Rule, project: Project) -> list[str]:
     from ladder.rules.registry import with_generated_cases
 
     rule = with_generated_cases(rule)
-    reasons = []
-    if not rule.block:
-        reasons.append("no block case: give code the rule must flag with --block CODE")
-    if not rule.allow:
-        reasons.append("no allow case: give code the rule must accept with --allow CODE")
     try:
         results = run_cases([dataclasses.replace(lesson, rule=rule)], root=project.root)
     except LadderError as exc:
-        return [*reasons, f"its cases cannot run: {exc.what}"]
+        return [f"its cases cannot run: {exc.what}"]
+    # Semgrep-style annotated test files (`# ruleid:` / `# ok:`) count as cases too.
+    annotated = {r.kind for r in results if r.source != "lesson"}
+    reasons = []
+    if not rule.block and "block" not in annotated:
+        reasons.append("no block case: give code the rule must flag with --block CODE")
+    if not rule.allow and "allow" not in annotated:
+        reasons.append("no allow case: give code the rule must accept with --allow CODE")
     for r in results:
         if r.ok:
             continue

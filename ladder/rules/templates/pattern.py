@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ladder.errors import LadderError
@@ -231,6 +231,10 @@ def semgrep_rule(lesson: Lesson, root: Path, where: str = "") -> SemgrepRule:
         rule = rule_from_text(args, read_config(_config_root(root, config), config, where), where, config)
     semgrep_id = str(rule["id"])
     include, exclude = _paths(rule, "include"), _paths(rule, "exclude")
+    if "config" in args:
+        # The rule's own annotated test file (rules/x.py next to rules/x.yaml) is full of
+        # `# ruleid:` examples: it must not count as a violation in the tree.
+        exclude = (*exclude, str(PurePosixPath(args["config"]).with_suffix(".*")))
     rule.pop("paths", None)
     rule["id"] = lesson.id
     return SemgrepRule(rule, semgrep_id, include, exclude)
