@@ -268,14 +268,119 @@ def prompt() -> int:
     "directory",
     default=None,
     type=click.Path(file_okay=False),
-    help="Build the demo repository here (kept) instead of a temporary directory.",
+    help="Build the demo repository here instead of a temporary directory.",
 )
-@click.option("--keep", is_flag=True, help="Keep the temporary demo repository.")
-def demo(directory: str | None, keep: bool) -> int:
-    """Run the founding story in a throwaway repository: a lesson climbs to a blocking hook."""
+@click.option("--iterations", type=click.IntRange(1), default=40, show_default=True)
+@click.option(
+    "--workers", type=click.IntRange(1), default=2, show_default=True, help="Evaluation slots."
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Paired seeds per decision.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="The run's random seed.")
+def demo(directory: str | None, iterations: int, workers: int, seeds: int, seed: int) -> int:
+    """The embedded default: a torch training program improved by the loop, guarded by level-5 lessons.
+
+    Needs torch (pip install torch==2.13.0 for the CPU build); uses the GPU when there is one.
+    """
     from ladder.commands import demo as cmd
 
-    return cmd.run(directory=directory, keep=keep)
+    return cmd.run(
+        directory=directory, iterations=iterations, workers=workers, seeds=seeds, seed=seed
+    )
+
+
+@cli.group(context_settings=CONTEXT)
+def agent() -> None:
+    """The autoresearch loop: mutations committed through the hooks, then evaluated.
+
+    Configure it in [tool.ladder.agent] (pyproject.toml) or .ladder/agent.toml.
+    """
+
+
+@agent.command("run", context_settings=CONTEXT)
+@click.option(
+    "--resume", "resume", default=None, metavar="RUN", help="Continue a killed or stopped run."
+)
+@click.option("--iterations", type=click.IntRange(1), default=None, help="Iteration budget.")
+@click.option("--hours", type=click.FloatRange(0, min_open=True), default=None, help="Time budget.")
+@click.option(
+    "--strategy", type=click.Choice(["hill", "population", "evolve", "auto"]), default=None
+)
+@click.option("--workers", type=click.IntRange(1), default=None, help="Evaluation slots.")
+@click.option("--seeds", type=click.IntRange(1), default=None, help="Paired seeds per decision.")
+@click.option("--seed", type=int, default=None, help="The run's random seed.")
+@click.option(
+    "--crude", is_flag=True, help="Karpathy's decision: one seed, keep if better (UNVERIFIED)."
+)
+def agent_run(
+    resume: str | None,
+    iterations: int | None,
+    hours: float | None,
+    strategy: str | None,
+    workers: int | None,
+    seeds: int | None,
+    seed: int | None,
+    crude: bool,
+) -> int:
+    """Run the loop from HEAD (or --resume RUN) until its budget is spent."""
+    from ladder.commands import agent as cmd
+
+    overrides = {
+        k: v
+        for k, v in {
+            "iterations": iterations,
+            "hours": hours,
+            "strategy": strategy,
+            "workers": workers,
+            "seeds": seeds,
+            "seed": seed,
+        }.items()
+        if v is not None
+    }
+    if crude:
+        overrides["decision"] = "crude"
+    return cmd.run(_project(), resume=resume, overrides=overrides)
+
+
+@agent.command("status", context_settings=CONTEXT)
+@click.argument("run_id", required=False, metavar="[RUN]")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def agent_status(run_id: str | None, fmt: str) -> int:
+    """Where a run stands (the newest run by default)."""
+    from ladder.commands import agent as cmd
+
+    return cmd.status(_project(), run_id=run_id, fmt=fmt)
+
+
+@agent.command("verify", context_settings=CONTEXT)
+@click.argument("run_id", metavar="RUN")
+def agent_verify(run_id: str) -> int:
+    """Check the run's hash-chained journal: exit 1 naming any edited, inserted or deleted record."""
+    from ladder.commands import agent as cmd
+
+    return cmd.verify(_project(), run_id=run_id)
+
+
+@cli.command("try", context_settings=CONTEXT)
+@click.option("-m", "--message", "message", required=True, help="What the change does.")
+def try_(message: str) -> int:
+    """One verified iteration for an agent driving its own loop.
+
+    \b
+    Commits the working tree through the hooks, evaluates it against its parent on
+    paired seeds, decides, records, and resets to the parent on discard.
+    Exit: 0 keep, 1 discard, 4 blocked, 5 the evaluation crashed (2 bad input).
+    """
+    from ladder.commands import try_ as cmd
+
+    return cmd.run(_project(), message=message)
 
 
 @cli.group(context_settings=CONTEXT)

@@ -1,47 +1,22 @@
-"""`ladder demo`: the founding story, end to end, in a throwaway repository.
+"""`ladder demo`: the embedded default, end to end, in a throwaway repository.
 
-A lesson learned the hard way ("generate() must call validate_input()") climbs the
-ladder from a note to a blocking git hook; then git itself refuses the commit that
-drops the validation, and accepts the one that keeps it. A second lesson protects the
-evaluator. Everything is real: git, pre-commit, libcst, the installed hooks.
+A small, flat torch training program (`ladder/demo_target/train.py`) and its
+evaluator are committed; two lessons are promoted to level 5 — the evaluator is
+protected, and `train()` must call `validate_batch()` — and the autoresearch loop runs
+with the built-in `mutate` proposer. Mutations that edit the evaluator or drop the
+validation are refused by git before any evaluation runs; the rest are evaluated on
+paired seeds and kept when better. Everything is real: git, pre-commit, libcst, torch.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from ladder.errors import LadderError
-
-GENERATE_OK = '''"""Text generation service (the demo's editable code)."""
-
-
-def validate_input(prompt: str) -> None:
-    if "ignore previous instructions" in prompt.lower():
-        raise ValueError("prompt injection")
-
-
-def model(prompt: str) -> str:
-    return prompt[::-1]
-
-
-def generate(prompt: str) -> str:
-    validate_input(prompt)
-    return model(prompt)
-'''
-
-GENERATE_FAST = GENERATE_OK.replace("    validate_input(prompt)\n", "")
-
-EVALUATE = '''"""The evaluator: ground truth. No mutation may edit it."""
-
-from generate import generate
-
-print("score:", len(generate("hello")))
-'''
 
 _ENV = {
     "GIT_AUTHOR_NAME": "ladder demo",
@@ -85,7 +60,47 @@ def _quote(text: str) -> str:
     return repr(text) if any(c in text for c in " \n()") else text
 
 
-def run(*, directory: str | None = None, keep: bool = False) -> int:
+AGENT_TOML = """\
+# The demo's agent configuration (see docs/agent.md).
+# editable is deliberately loose: the level-5 lessons, not this list, guard the
+# evaluator and the input validation, and the demo shows them doing it.
+editable = ["*.py"]
+eval = "{python} evaluate.py"
+timeout = 120
+seeds = {seeds}
+iterations = {iterations}
+workers = {workers}
+strategy = "auto"
+seed = {seed}
+# The demo leans on deletions so the two lessons get their chance to refuse some.
+proposer = {{kind = "mutate", weights = {{delete = 6}}}}
+
+[metrics.val_loss]
+direction = "min"
+role = "target"
+
+[metrics.train_seconds]
+direction = "min"
+role = "guard"
+margin = 0.5
+"""
+
+
+def run(
+    *,
+    directory: str | None = None,
+    iterations: int = 30,
+    workers: int = 2,
+    seeds: int = 2,
+    seed: int = 0,
+) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise LadderError(
+            "ladder demo trains a small torch model, and torch is not installed",
+            todo="pip install torch==2.13.0 (the CPU build), then rerun `ladder demo`",
+        )
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="ladder-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     if any(root.iterdir()):
@@ -93,54 +108,46 @@ def run(*, directory: str | None = None, keep: bool = False) -> int:
             "the demo directory is not empty", where=str(root), todo="give an empty --dir"
         )
     story = _Story(root)
-    try:
-        _tell(story)
-    finally:
-        if keep or directory:
-            print(f"\nthe demo repository is kept in {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+    _setup(
+        story,
+        AGENT_TOML.format(
+            python=sys.executable, iterations=iterations, workers=workers, seeds=seeds, seed=seed
+        ),
+    )
+    print(
+        "\n--- the loop: mutate train.py (and, being careless, evaluate.py), commit through the "
+        "hooks, evaluate paired seeds, keep what is better",
+        flush=True,
+    )
+    proc = subprocess.run([sys.executable, "-m", "ladder", "agent", "run"], cwd=root, env=story.env)
+    if proc.returncode != 0:
+        raise LadderError(
+            f"the agent run exited {proc.returncode}",
+            where=str(root),
+            todo="the output above says why",
+        )
+    print(
+        f"\nladder demo: the repository, its lessons and the run's records (.ladder/runs/) "
+        f"are in {root}"
+    )
+    if not directory:
+        print("(a temporary directory: pass --dir DIR to choose where)")
     return 0
 
 
-def _tell(s: _Story) -> None:
-    print("ladder demo: a lesson climbs from a note to a blocking git hook", flush=True)
+def _setup(s: _Story, agent_toml: str) -> None:
+    print(
+        "ladder demo: a small torch training program, its evaluator, two lessons at level 5",
+        flush=True,
+    )
     s.sh("git", "init", "-q", "-b", "main", show=False)
-    s.write("generate.py", GENERATE_OK)
-    s.write("evaluate.py", EVALUATE)
+    target = Path(__file__).resolve().parents[1] / "demo_target"
+    for name in ("train.py", "evaluate.py"):
+        s.write(name, (target / name).read_text(encoding="utf-8"))
+    s.write(".gitignore", "__pycache__/\n")
     s.sh("git", "add", "-A", show=False)
-    s.sh("git", "commit", "-q", "-m", "service and evaluator", show=False)
+    s.sh("git", "commit", "-q", "-m", "training program and evaluator", show=False)
     s.sh("ladder", "init")
-    s.sh("git", "add", "-A", show=False)
-    s.sh("git", "commit", "-q", "-m", "ladder init", show=False)
-    s.sh(
-        "ladder",
-        "add",
-        "generate() must call validate_input()",
-        "--id",
-        "validate-before-generate",
-        "--why",
-        "Dropping validation made generation 15% faster and let a prompt injection through.",
-        "--tag",
-        "security",
-        "--source",
-        "incident 42",
-    )
-    s.sh(
-        "ladder",
-        "promote",
-        "validate-before-generate",
-        "--to",
-        "5",
-        "--rule",
-        "require-call",
-        "function=generate",
-        "calls=validate_input",
-        "--block",
-        "def generate(x):\n    return model(x)\n",
-        "--allow",
-        "def generate(x):\n    validate_input(x)\n    return model(x)\n",
-    )
     s.sh(
         "ladder",
         "add",
@@ -148,23 +155,46 @@ def _tell(s: _Story) -> None:
         "--id",
         "protect-evaluator",
         "--why",
-        "An agent that can edit its evaluator can score anything.",
+        "An agent that can edit its evaluator can score anything it likes.",
+        "--source",
+        "ladder demo",
     )
     s.sh(
-        "ladder", "promote", "protect-evaluator", "--max", "--rule", "protect", "paths=evaluate.py"
+        "ladder",
+        "promote",
+        "protect-evaluator",
+        "--to",
+        "5",
+        "--rule",
+        "protect",
+        "paths=evaluate.py",
     )
+    s.sh(
+        "ladder",
+        "add",
+        "train() must call validate_batch()",
+        "--id",
+        "validate-batches",
+        "--why",
+        "Skipping validation is faster and lets NaN batches silently corrupt training.",
+        "--path",
+        "train.py",
+        "--source",
+        "ladder demo",
+    )
+    s.sh(
+        "ladder",
+        "promote",
+        "validate-batches",
+        "--to",
+        "5",
+        "--rule",
+        "require-call",
+        "function=train",
+        "calls=validate_batch",
+    )
+    s.write(".ladder/agent.toml", agent_toml)
     s.sh("git", "add", "-A", show=False)
-    s.sh("git", "commit", "-q", "-m", "lessons at level 5", show=False)
-    print("\n--- a mutation that drops validate_input() to run 15% faster:")
-    s.write("generate.py", GENERATE_FAST)
-    s.sh("git", "commit", "-am", "faster generation", expect=1)
-    s.sh("git", "checkout", "--", "generate.py", show=False)
-    print("\n--- a mutation that edits the evaluator:")
-    s.write("evaluate.py", EVALUATE + 'print("score: 1000")\n')
-    s.sh("git", "commit", "-am", "better score", expect=1)
-    s.sh("git", "checkout", "--", "evaluate.py", show=False)
-    print("\n--- a compliant change:")
-    s.write("generate.py", GENERATE_OK.replace("prompt[::-1]", "prompt.upper()"))
-    s.sh("git", "commit", "-qam", "louder model")
-    s.sh("ladder", "audit")
-    print("\nladder demo: done. Both bad mutations were refused by git before any evaluation ran.")
+    s.sh(
+        "git", "commit", "-q", "-m", "lessons at level 5 and the agent's configuration", show=False
+    )

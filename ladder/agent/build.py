@@ -1,0 +1,31 @@
+"""Build a run's parts from its configuration (the real proposer, strategy, executor)."""
+
+from __future__ import annotations
+
+from ladder.agent.config import AgentConfig, ProposerSpec
+from ladder.agent.loop import LoopParts
+
+
+def build_parts(config: AgentConfig) -> LoopParts:
+    from ladder.agent.decide import decide, decide_crude
+    from ladder.agent.executor import EXECUTORS
+    from ladder.agent.proposers import make_proposer
+    from ladder.agent.strategies import make_strategy
+    from ladder.errors import LadderError
+
+    if config.executor not in EXECUTORS:
+        raise LadderError(
+            f"unknown executor {config.executor!r}", todo=f"known: {', '.join(sorted(EXECUTORS))}"
+        )
+    target = config.target
+    better = "lower" if target.direction == "min" else "higher"
+    spec = config.proposer
+    if spec.kind in ("command", "llm") and "target" not in spec.options:
+        # Text proposers tell the agent what to improve.
+        spec = ProposerSpec(spec.kind, {**spec.options, "target": f"{target.name} ({better} is better)"})
+    return LoopParts(
+        proposer=make_proposer(spec),
+        strategy=make_strategy(config.strategy, config),
+        executor=EXECUTORS[config.executor](config.workers, target=config.target.name),
+        decide=decide_crude if config.decision == "crude" else decide,
+    )

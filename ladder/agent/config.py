@@ -1,0 +1,474 @@
+"""The agent's configuration: `[tool.ladder.agent]` in pyproject.toml or `.ladder/agent.toml`.
+
+The dataclasses are the contract every part of the loop reads; `load_agent_config`
+validates the TOML into them (unknown keys and wrong types are errors naming the key).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from ladder import _toml
+from ladder.errors import LadderError
+
+if TYPE_CHECKING:
+    from ladder.project import Project
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    direction: Literal["min", "max"] = "min"
+    role: Literal["target", "guard"] = "target"
+    margin: float = 0.0  # guard: relative regression tolerated (0.05 = 5%)
+    bounds: tuple[float | None, float | None] = (None, None)  # plausible values
+
+    def better(self, new: float, old: float) -> bool:
+        return new < old if self.direction == "min" else new > old
+
+    def improvement(self, new: float, old: float) -> float:
+        """Positive when `new` is better than `old`, in the metric's units."""
+        return old - new if self.direction == "min" else new - old
+
+
+@dataclass(frozen=True)
+class ProposerSpec:
+    kind: str = "mutate"  # mutate | command | llm
+    options: Mapping[str, Any] = field(default_factory=dict)  # cmd, base_url, model, api_key_env...
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    editable: tuple[str, ...]  # globs; everything else is protected
+    eval: str  # the evaluation command, run in the candidate's worktree
+    metrics: Mapping[str, MetricSpec]
+    timeout: float = 600.0  # seconds per evaluation
+    seeds: int = 5  # most paired seeds per decision
+    iterations: int | None = 100
+    hours: float | None = None
+    proposer: ProposerSpec = field(default_factory=ProposerSpec)
+    strategy: str = "auto"  # hill | population | evolve | auto
+    executor: str = "local"
+    workers: int = 1
+    gates: tuple[str, ...] = ()  # commands run after the hooks, before evaluation
+    pass_env: tuple[str, ...] = ()  # secret-looking variables the evaluation may still see
+    seed: int = 0  # the run's random seed (proposals, parent choice, evaluation seeds)
+    decision: Literal["paired", "crude"] = "paired"  # crude: one seed, keep if better (unverified)
+
+    @property
+    def target(self) -> MetricSpec:
+        return next(m for m in self.metrics.values() if m.role == "target")
+
+    @property
+    def guards(self) -> tuple[MetricSpec, ...]:
+        return tuple(m for m in self.metrics.values() if m.role == "guard")
+
+
+# --- loading -------------------------------------------------------------------------
+#
+# Where the table lives, first found wins: `.ladder/agent.toml` (its top level, or an
+# `[agent]` table), else the `agent` sub-table of the project's configuration, i.e.
+# `[agent]` in `.ladder/config.toml` or `[tool.ladder.agent]` in pyproject.toml.
+#
+# Every error names the key by its dotted path in the file it came from
+# (`tool.ladder.agent.metrics.val_loss.direction`), so a user can find it with a search.
+
+AGENT_FILE = "agent.toml"  # under .ladder/
+STRATEGIES = ("hill", "population", "evolve", "auto")
+EXECUTORS = ("local",)
+DECISIONS = ("paired", "crude")
+DEFAULT_ITERATIONS = 100
+
+MINIMAL_EXAMPLE = """\
+[tool.ladder.agent]            # in pyproject.toml; or the same keys at the top of .ladder/agent.toml
+editable = ["train.py"]
+eval = "python train.py"
+[tool.ladder.agent.metrics.val_bpb]
+direction = "min"
+role = "target\""""
+
+# Options each proposer kind accepts: name -> (type check, required). A new proposer
+# kind adds its row here; unknown options are errors like every other key.
+_OptionCheck = tuple[str, bool]  # (kind of value, required)
+PROPOSER_OPTIONS: dict[str, dict[str, _OptionCheck]] = {
+    "mutate": {"weights": ("table", False), "target": ("string", False)},
+    "command": {
+        "cmd": ("string", True),
+        "timeout": ("number", False),
+        "env": ("table", False),
+        "target": ("string", False),
+    },
+    "llm": {
+        "base_url": ("string", True),
+        "model": ("string", True),
+        "api_key_env": ("string", False),
+        "temperature": ("number", False),
+        "max_tokens": ("number", False),
+        "timeout": ("number", False),
+        "target": ("string", False),
+    },
+}
+
+_TOP_KEYS = (
+    "editable",
+    "eval",
+    "metrics",
+    "timeout",
+    "seeds",
+    "iterations",
+    "hours",
+    "proposer",
+    "strategy",
+    "executor",
+    "workers",
+    "gates",
+    "pass_env",
+    "seed",
+    "decision",
+)
+_METRIC_KEYS = ("direction", "role", "margin", "bounds", "min", "max")
+_METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The file a table came from and the dotted path of the table in it."""
+
+    file: str
+    prefix: str  # "tool.ladder.agent", "agent" or "" (top level of .ladder/agent.toml)
+
+    def key(self, *parts: str) -> str:
+        return ".".join(p for p in (self.prefix, *parts) if p)
+
+    def error(self, what: str, todo: str = "") -> LadderError:
+        return LadderError(what, where=self.file, todo=todo)
+
+
+def load_agent_config(project: Project, overrides: Mapping[str, Any] | None = None) -> AgentConfig:
+    """The run's configuration, validated; `overrides` are command-line flags.
+
+    Override keys are the top-level keys (`iterations`, `strategy`, `seed`, `workers`,
+    `hours`, ...) plus `crude` (True sets `decision = "crude"`); a None value means "flag
+    not given". They are checked like the file's keys, and named as `--flag`.
+    """
+    raw, where = _find_table(project)
+    config = parse_agent_config(raw, where)
+    return apply_overrides(config, overrides or {})
+
+
+def parse_agent_config(raw: Mapping[str, Any], where: _Where) -> AgentConfig:
+    _no_unknown(raw, _TOP_KEYS, where, ())
+    for required in ("editable", "eval", "metrics"):
+        if required not in raw:
+            raise where.error(
+                f"missing key {where.key(required)!r}",
+                todo=f"add it; a minimal configuration:\n{MINIMAL_EXAMPLE}",
+            )
+    kwargs: dict[str, Any] = {
+        "editable": _editable(raw["editable"], where.key("editable"), where),
+        "eval": _string(raw["eval"], where.key("eval"), where),
+        "metrics": _metrics(raw["metrics"], where),
+    }
+    for key, value in raw.items():
+        if key not in ("editable", "eval", "metrics"):
+            kwargs[key] = _scalar(key, value, where.key(key), where)
+    if "hours" in kwargs and "iterations" not in kwargs:
+        # `hours = 8` alone means "run for eight hours", not "100 iterations or 8 hours".
+        kwargs["iterations"] = None
+    return AgentConfig(**kwargs)
+
+
+def apply_overrides(config: AgentConfig, overrides: Mapping[str, Any]) -> AgentConfig:
+    changes: dict[str, Any] = {}
+    where = _Where("the command line", "")
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if key == "crude":
+            if not isinstance(value, bool):
+                raise where.error(f"option {flag} must be a flag (true or false)")
+            if value:
+                changes["decision"] = "crude"
+            continue
+        if key in ("metrics", "editable") or key not in _TOP_KEYS:
+            raise where.error(
+                f"unknown option {flag}",
+                todo="options that override the configuration: "
+                + ", ".join(f"--{k.replace('_', '-')}" for k in _OVERRIDABLE),
+            )
+        changes[key] = (
+            _string(value, flag, where) if key == "eval" else _scalar(key, value, flag, where)
+        )
+    return replace(config, **changes) if changes else config
+
+
+_OVERRIDABLE = (*(k for k in _TOP_KEYS if k not in ("metrics", "editable")), "crude")
+
+
+# --- finding the table -----------------------------------------------------------------
+
+
+def _find_table(project: Project) -> tuple[Mapping[str, Any], _Where]:
+    own = project.ladder_dir / AGENT_FILE
+    if own.is_file():
+        data = _toml.load(own)
+        if set(data) == {"agent"} and isinstance(data["agent"], dict):
+            return data["agent"], _Where(str(own), "agent")
+        if "agent" in data and isinstance(data["agent"], dict):
+            other = sorted(k for k in data if k != "agent")[0]
+            raise LadderError(
+                f"key {other!r} is outside the [agent] table",
+                where=str(own),
+                todo="put every key either at the top level or under [agent], not both",
+            )
+        return data, _Where(str(own), "")
+    table = project.config.extra.get("agent")
+    own_config = project.ladder_dir / "config.toml"
+    pyproject = project.root / "pyproject.toml"
+    if own_config.is_file():  # Project.config read .ladder/config.toml, not pyproject.toml
+        where = _Where(str(own_config), "agent")
+        if table is None and pyproject.is_file():
+            # .ladder/config.toml hides [tool.ladder] from Project.config; the agent's
+            # own table in pyproject.toml still counts.
+            tool = _toml.load(pyproject).get("tool", {})
+            ladder = tool.get("ladder", {}) if isinstance(tool, dict) else {}
+            table = ladder.get("agent") if isinstance(ladder, dict) else None
+            where = _Where(str(pyproject), "tool.ladder.agent")
+    else:
+        where = _Where(str(pyproject), "tool.ladder.agent")
+    if table is None:
+        raise LadderError(
+            "the agent is not configured",
+            where=str(project.root),
+            todo=f"add a [tool.ladder.agent] table to pyproject.toml or create "
+            f".ladder/{AGENT_FILE}; a minimal configuration:\n{MINIMAL_EXAMPLE}",
+        )
+    if not isinstance(table, dict):
+        raise where.error(f"key {where.prefix!r} must be a table")
+    return table, where
+
+
+# --- checks ----------------------------------------------------------------------------
+
+
+def _no_unknown(
+    table: Mapping[str, Any], known: Sequence[str], where: _Where, path: tuple[str, ...]
+) -> None:
+    for key in table:
+        if key not in known:
+            raise where.error(
+                f"unknown key {where.key(*path, key)!r}", todo=f"known keys: {', '.join(known)}"
+            )
+
+
+def _type_error(path: str, wanted: str, value: Any, where: _Where) -> LadderError:
+    return where.error(f"key {path!r} must be {wanted}, got {value!r}")
+
+
+def _string(value: Any, path: str, where: _Where) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _type_error(path, "a non-empty string", value, where)
+    return value
+
+
+def _strings(value: Any, path: str, where: _Where) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _type_error(path, "a list of non-empty strings", value, where)
+    return tuple(value)
+
+
+def _editable(value: Any, path: str, where: _Where) -> tuple[str, ...]:
+    globs = _strings(value, path, where)
+    if not globs:
+        raise where.error(
+            f"key {path!r} is empty: nothing could be changed",
+            todo='list the files the agent may edit, e.g. editable = ["train.py"]',
+        )
+    return globs
+
+
+def _number(value: Any, path: str, where: _Where, *, positive: bool) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or value != value or (positive and value <= 0) or (not positive and value < 0):
+        wanted = "a positive number" if positive else "a number >= 0"
+        raise _type_error(path, wanted, value, where)
+    return float(value)
+
+
+def _integer(value: Any, path: str, where: _Where, *, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        wanted = "a positive integer" if least == 1 else f"an integer >= {least}"
+        raise _type_error(path, wanted, value, where)
+    return value
+
+
+def _choice(value: Any, choices: Sequence[str], path: str, where: _Where) -> str:
+    if value not in choices:
+        raise _type_error(path, "one of " + ", ".join(repr(c) for c in choices), value, where)
+    return str(value)
+
+
+def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
+    """One top-level key other than editable/metrics, converted to the dataclass type."""
+    if key == "eval":
+        return _string(value, path, where)
+    if key in ("timeout", "hours"):
+        return _number(value, path, where, positive=True)
+    if key in ("seeds", "iterations", "workers"):
+        return _integer(value, path, where, least=1)
+    if key == "seed":
+        return _integer(value, path, where, least=0)
+    if key in ("gates", "pass_env"):
+        return _strings(value, path, where)
+    if key == "strategy":
+        return _choice(value, STRATEGIES, path, where)
+    if key == "executor":
+        return _choice(value, EXECUTORS, path, where)
+    if key == "decision":
+        return _choice(value, DECISIONS, path, where)
+    if key == "proposer":
+        return _proposer(value, path, where)
+    raise AssertionError(key)  # pragma: no cover - _no_unknown ran first
+
+
+def _metrics(value: Any, where: _Where) -> dict[str, MetricSpec]:
+    path = where.key("metrics")
+    if not isinstance(value, dict) or not value:
+        raise where.error(
+            f"key {path!r} must be a table of metric tables",
+            todo=f"declare the target metric, e.g.\n{MINIMAL_EXAMPLE}",
+        )
+    metrics = {name: _metric(name, spec, where) for name, spec in value.items()}
+    targets = [m.name for m in metrics.values() if m.role == "target"]
+    if len(targets) != 1:
+        found = ", ".join(where.key("metrics", t) for t in targets) or "none"
+        raise where.error(
+            f"exactly one metric must have role = 'target' (found: {found})",
+            todo="set role = 'guard' on the others" if targets else "mark the metric to optimise",
+        )
+    return metrics
+
+
+def _metric(name: str, spec: Any, where: _Where) -> MetricSpec:
+    path = ("metrics", name)
+    if not _METRIC_NAME.match(name):
+        raise where.error(
+            f"metric name {where.key(*path)!r} is not a plain name",
+            todo="use letters, digits, '_', '.' or '-', as the evaluation prints it",
+        )
+    if not isinstance(spec, dict):
+        raise _type_error(where.key(*path), "a table", spec, where)
+    _no_unknown(spec, _METRIC_KEYS, where, path)
+    if "direction" not in spec:
+        # No default: silently minimising an accuracy would waste a whole run.
+        raise where.error(
+            f"missing key {where.key(*path, 'direction')!r}",
+            todo='say direction = "min" or direction = "max"',
+        )
+    direction = _choice(spec["direction"], ("min", "max"), where.key(*path, "direction"), where)
+    role = _choice(spec.get("role", "target"), ("target", "guard"), where.key(*path, "role"), where)
+    margin = 0.0
+    if "margin" in spec:
+        margin = _number(spec["margin"], where.key(*path, "margin"), where, positive=False)
+        if role != "guard":
+            raise where.error(
+                f"key {where.key(*path, 'margin')!r} applies to guard metrics only",
+                todo="remove it, or set role = 'guard'",
+            )
+    return MetricSpec(
+        name=name,
+        direction="min" if direction == "min" else "max",
+        role="target" if role == "target" else "guard",
+        margin=margin,
+        bounds=_bounds(spec, path, where),
+    )
+
+
+def _bounds(
+    spec: Mapping[str, Any], path: tuple[str, ...], where: _Where
+) -> tuple[float | None, float | None]:
+    """`bounds = [lo, hi]`, or `min = lo` and/or `max = hi` when one side is open."""
+    if "bounds" in spec and ("min" in spec or "max" in spec):
+        raise where.error(
+            f"key {where.key(*path, 'bounds')!r} and min/max both given",
+            todo="use bounds = [lo, hi], or min/max for one open side",
+        )
+    lo: float | None
+    hi: float | None
+    if "bounds" in spec:
+        value = spec["bounds"]
+        key = where.key(*path, "bounds")
+        if not isinstance(value, list) or len(value) != 2:
+            raise _type_error(key, "a list [low, high]", value, where)
+        lo = _finite(value[0], key, where)
+        hi = _finite(value[1], key, where)
+    else:
+        lo = _finite(spec["min"], where.key(*path, "min"), where) if "min" in spec else None
+        hi = _finite(spec["max"], where.key(*path, "max"), where) if "max" in spec else None
+    if lo is not None and hi is not None and lo >= hi:
+        raise where.error(f"bounds of {where.key(*path)!r} are empty: {lo} >= {hi}")
+    return (lo, hi)
+
+
+def _finite(value: Any, path: str, where: _Where) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value):
+        raise _type_error(path, "a finite number", value, where)
+    return float(value)
+
+
+def _proposer(value: Any, path: str, where: _Where) -> ProposerSpec:
+    kinds = tuple(PROPOSER_OPTIONS)
+    if isinstance(value, str):
+        table: Mapping[str, Any] = {"kind": value}
+        kind_path = path
+    elif isinstance(value, dict):
+        table = value
+        kind_path = f"{path}.kind"
+        if "kind" not in table:
+            raise where.error(f"missing key {kind_path!r}", todo=f"one of {', '.join(kinds)}")
+    else:
+        raise _type_error(path, "a proposer name or a table with 'kind'", value, where)
+    kind = _choice(table["kind"], kinds, kind_path, where)
+    schema = PROPOSER_OPTIONS[kind]
+    options: dict[str, Any] = {}
+    for key, option in table.items():
+        if key == "kind":
+            continue
+        if key not in schema:
+            known = ", ".join(["kind", *schema])
+            raise where.error(
+                f"unknown key '{path}.{key}'", todo=f"a {kind} proposer takes: {known}"
+            )
+        wanted, _ = schema[key]
+        if wanted == "table":
+            if not isinstance(option, dict):
+                raise _type_error(f"{path}.{key}", "a table", option, where)
+            options[key] = dict(option)  # its entries are checked by the proposer itself
+        elif wanted == "string":
+            options[key] = _string(option, f"{path}.{key}", where)
+        else:
+            options[key] = _number(option, f"{path}.{key}", where, positive=False)
+    for key, (_, required) in schema.items():
+        if required and key not in options:
+            raise where.error(
+                f"missing key '{path}.{key}' (a {kind} proposer needs it)",
+                todo=f"e.g. proposer = {_PROPOSER_EXAMPLES[kind]}",
+            )
+    if kind == "command" and "{prompt_file}" not in options["cmd"]:
+        raise where.error(
+            f"key '{path}.cmd' must contain {{prompt_file}}",
+            todo="it is replaced by the path of the prompt the agent CLI reads",
+        )
+    return ProposerSpec(kind=kind, options=options)
+
+
+_PROPOSER_EXAMPLES = {
+    "command": '{kind = "command", cmd = "claude -p \\"$(cat {prompt_file})\\""}',
+    "llm": '{kind = "llm", base_url = "http://localhost:8000", model = "qwen"}',
+}

@@ -1,0 +1,501 @@
+"""The `mutate` proposer: small libcst edits of the editable Python files, offline.
+
+Sites (where a mutation can happen) and their operators:
+- numeric literals in the value of an UPPER_CASE assignment (any scope) or of a class-level
+  field (dataclass configs), in function defaults and in call keyword arguments:
+  `scale` (multiply by 0.5, 0.8, 1.25 or 2) and `shift` (±1 for ints, ±10% for floats);
+  ints stay ints and every number keeps its sign (an int >= 1 stays >= 1);
+- `True`/`False` in the same places: `flip`;
+- strings declared with a trailing `# ladder: choices relu gelu silu` comment on their
+  line: `choice` picks another of the declared values;
+- one simple statement (a call, an assignment) inside a function body: `delete`.
+
+Every site lists only edits that change the code, so a proposal is never a no-op.
+The choice is reproducible from `ctx.rng`: files are read in sorted order, sites in
+source order, and nothing else is random. Formatting survives: libcst round-trips the
+untouched code byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from random import Random
+from typing import Any, cast
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from ladder.agent.config import ProposerSpec
+from ladder.agent.proposers.common import check_options, editable_files, read_text
+from ladder.agent.records import Proposal, ProposalContext
+from ladder.errors import LadderError
+
+OPERATORS = ("scale", "shift", "flip", "choice", "delete")
+SCALE_FACTORS = (0.5, 0.8, 1.25, 2.0)
+SHIFT_FRACTION = 0.1  # a float moves by 10% of its magnitude
+ZERO_FLOAT_STEP = 0.1  # ... and a zero float by this much (10% of zero is no move)
+OPTIONS = ("weights", "target")
+
+_UPPER = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_CHOICES = re.compile(r"#\s*ladder:\s*choices\s+(?P<values>[^#]+)")
+_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class Edit:
+    new: str  # the node's new source ("" for a deletion)
+    note: str  # how: "scale x2", "shift +1", "flip", "choice", "delete"
+
+
+@dataclass(frozen=True)
+class Site:
+    operator: str
+    node: cst.CSTNode  # the node replaced, or the statement line deleted
+    symbol: str
+    function: str  # the enclosing function ("" at module or class level)
+    old: str
+    edits: tuple[Edit, ...]  # never empty, never the old code
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    module: cst.Module
+    sites: tuple[Site, ...]
+
+
+class MutateProposer:
+    """Offline mutations; `operator_weights` is the hook a skill library sets."""
+
+    def __init__(self, weights: Mapping[str, float] | None = None) -> None:
+        self.operator_weights: Mapping[str, float] | None = _check_weights(weights)
+        self.last_error = ""
+        self._cache: dict[tuple[str, str], _Parsed] = {}
+
+    @classmethod
+    def from_spec(cls, spec: ProposerSpec) -> MutateProposer:
+        check_options("mutate", spec.options, OPTIONS)
+        weights = spec.options.get("weights")
+        if weights is not None and not isinstance(weights, Mapping):
+            raise LadderError(
+                "proposer option 'weights' must be a table of operator = weight",
+                where="[tool.ladder.agent] proposer",
+                todo=f"operators: {', '.join(OPERATORS)}",
+            )
+        return cls(weights)
+
+    @property
+    def name(self) -> str:
+        return "mutate"
+
+    def propose(self, ctx: ProposalContext) -> Proposal | None:
+        self.last_error = ""
+        per_file = [(path, self._parse(ctx.root, path)) for path in _python_files(ctx)]
+        sites = [(path, p, site) for path, p in per_file if p for site in p.sites]
+        if not sites:
+            self.last_error = "no mutation site in the editable Python files"
+            return None
+        # Never re-propose a mutation this run already tried (crude loops re-try what
+        # failed); draws are cheap, so redraw a bounded number of times.
+        tried = {a.description for a in ctx.attempts}
+        # Coverage first: sites this run has not tried yet go before those it has, so a
+        # run explores every kind of change once before it exploits any.
+        seen = {_site_key(a.features) for a in ctx.attempts if a.features}
+        fresh = [c for c in sites if _site_key(_features(c[0], c[2])) not in seen]
+        pool = fresh or sites
+        for _ in range(_REDRAWS):
+            chosen = _pick(pool, self.operator_weights, ctx.rng)
+            if chosen is None:
+                self.last_error = "every operator with a site has weight 0"
+                return None
+            path, parsed, site = chosen
+            edit = site.edits[ctx.rng.randrange(len(site.edits))]
+            proposal = _proposal(path, parsed.module, site, edit)
+            if proposal.description not in tried:
+                return proposal
+        self.last_error = f"no untried mutation found in {_REDRAWS} draws"
+        return None
+
+    def _parse(self, root: Path, path: str) -> _Parsed | None:
+        text = read_text(root, path)
+        if text is None:
+            return None
+        key = (path, text)
+        if key not in self._cache:
+            try:
+                module = cst.parse_module(text)
+            except cst.ParserSyntaxError:
+                return None  # a file that does not parse has no site; the evaluation will say why
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = _Parsed(module, tuple(find_sites(module)))
+        return self._cache[key]
+
+
+_REDRAWS = 64
+
+
+def _site_key(features: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What identifies a mutation site across iterations (its line may move)."""
+    return tuple(features.get(k) for k in ("file", "operator", "symbol", "function"))
+
+
+def _features(path: str, site: Site) -> dict[str, Any]:
+    return {"file": path, "operator": site.operator, "symbol": site.symbol, "function": site.function}
+
+
+def _python_files(ctx: ProposalContext) -> list[str]:
+    return [p for p in editable_files(ctx.root, ctx.editable) if p.endswith(".py")]
+
+
+def _check_weights(weights: Mapping[str, Any] | None) -> Mapping[str, float] | None:
+    if weights is None:
+        return None
+    out: dict[str, float] = {}
+    for op, w in weights.items():
+        if op not in OPERATORS:
+            raise LadderError(
+                f"unknown mutation operator {op!r} in proposer weights",
+                where="[tool.ladder.agent] proposer",
+                todo=f"use one of: {', '.join(OPERATORS)}",
+            )
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+            raise LadderError(
+                f"weight of operator {op!r} must be a number >= 0, not {w!r}",
+                where="[tool.ladder.agent] proposer",
+            )
+        out[op] = float(w)
+    return out
+
+
+_Choice = tuple[str, _Parsed, Site]
+
+
+def _pick(
+    sites: Sequence[_Choice], weights: Mapping[str, float] | None, rng: Random
+) -> _Choice | None:
+    """Uniform over sites; with weights, an operator by weight, then a site uniformly.
+
+    Operators absent from `weights` weigh 1; weight 0 turns an operator off.
+    """
+    if not weights:
+        return sites[rng.randrange(len(sites))]
+    ops = [op for op in OPERATORS if any(s.operator == op for _, _, s in sites)]
+    ws = [weights.get(op, 1.0) for op in ops]
+    if sum(ws) <= 0:
+        return None
+    op = rng.choices(ops, weights=ws)[0]
+    pool = [c for c in sites if c[2].operator == op]
+    return pool[rng.randrange(len(pool))]
+
+
+# --- applying ------------------------------------------------------------------------
+
+
+def _proposal(path: str, module: cst.Module, site: Site, edit: Edit) -> Proposal:
+    if site.operator == "delete":
+        code = module.visit(_Delete(site.node)).code
+        description = f"{path}: delete `{_short(site.old)}` in {site.function}() (delete)"
+    else:
+        new_node = _replacement(site.node, edit.new)
+        code = cast(cst.Module, module.deep_replace(site.node, new_node)).code
+        description = f"{path}: {site.symbol} {site.old} -> {edit.new} ({edit.note})"
+    features = {
+        "operator": site.operator,
+        "file": path,
+        "symbol": site.symbol,
+        "function": site.function,
+        "old": site.old,
+        "new": edit.new,
+        "line": _line(module, site.node),
+    }
+    return Proposal(description, {path: code}, features, proposer="mutate")
+
+
+def _replacement(node: cst.CSTNode, new: str) -> cst.CSTNode:
+    if isinstance(node, cst.UnaryOperation):  # a negative number keeps its sign and spacing
+        return node.with_changes(expression=_number(node.expression, new.lstrip("-")))
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return _number(node, new)
+    if isinstance(node, (cst.Name, cst.SimpleString)):
+        return node.with_changes(value=new)
+    raise AssertionError(f"no replacement for {type(node).__name__}")
+
+
+def _number(node: cst.BaseExpression, text: str) -> cst.BaseExpression:
+    literal: cst.BaseExpression = (
+        cst.Float(text) if "." in text or "e" in text else cst.Integer(text)
+    )
+    return literal.with_changes(lpar=node.lpar, rpar=node.rpar)
+
+
+class _Delete(cst.CSTTransformer):
+    """Removes one statement line; a block left empty gets `pass`, comments move down."""
+
+    def __init__(self, target: cst.CSTNode) -> None:
+        super().__init__()
+        self.target = target
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        body = list(updated_node.body)
+        index = next((i for i, s in enumerate(original_node.body) if s is self.target), None)
+        if index is None:
+            return updated_node
+        gone = cast(cst.SimpleStatementLine, body.pop(index))
+        if index < len(body):  # keep the comments above the deleted line
+            after = cast(cst.SimpleStatementLine | cst.BaseCompoundStatement, body[index])
+            body[index] = after.with_changes(
+                leading_lines=(*gone.leading_lines, *after.leading_lines)
+            )
+        elif not body:
+            body.append(cst.SimpleStatementLine([cst.Pass()], leading_lines=gone.leading_lines))
+        return updated_node.with_changes(body=body)
+
+
+def _line(module: cst.Module, node: cst.CSTNode) -> int:
+    # Positions only for the chosen site: computing them is the slow part of libcst.
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    return wrapper.resolve(PositionProvider)[node].start.line
+
+
+def _short(code: str) -> str:
+    flat = " ".join(code.split())
+    return flat if len(flat) <= 80 else flat[:77] + "..."
+
+
+# --- finding sites -------------------------------------------------------------------
+
+
+def find_sites(module: cst.Module) -> list[Site]:
+    """Every mutation site of a module, in source order."""
+    choices = choice_lines(module.code)
+    positions = None
+    if choices:  # only files that declare choices pay for positions
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    finder = _SiteFinder(module, choices, positions)
+    module.visit(finder)
+    return finder.sites
+
+
+def choice_lines(code: str) -> dict[int, tuple[str, ...]]:
+    """Line number -> the values declared by a `# ladder: choices a b c` comment there."""
+    out: dict[int, tuple[str, ...]] = {}
+    for number, line in enumerate(code.splitlines(), start=1):
+        m = _CHOICES.search(line)
+        if m:
+            values = tuple(v for v in re.split(r"[\s,]+", m["values"]) if v)
+            if len(values) >= 2:
+                out[number] = values
+    return out
+
+
+class _SiteFinder(cst.CSTVisitor):
+    def __init__(
+        self,
+        module: cst.Module,
+        choices: Mapping[int, tuple[str, ...]],
+        positions: Mapping[cst.CSTNode, CodeRange] | None,
+    ) -> None:
+        super().__init__()
+        self.module = module
+        self.choices = choices
+        self.positions = positions
+        self.sites: list[Site] = []
+        self.contexts: list[tuple[str, bool]] = []  # (symbol, numbers and bools are sites)
+        self.functions: list[str] = []
+        self.scopes: list[str] = ["module"]
+
+    # scopes
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node.name.value)
+        self.scopes.append("function")
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+        self.scopes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scopes.append("class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.scopes.pop()
+
+    # contexts: the values whose literals are sites
+
+    def visit_Assign_value(self, node: cst.Assign) -> None:
+        target = node.targets[0].target
+        self._enter(self._code(target), self._assignable(target))
+
+    def leave_Assign_value(self, node: cst.Assign) -> None:
+        self.contexts.pop()
+
+    def visit_AnnAssign_value(self, node: cst.AnnAssign) -> None:
+        self._enter(self._code(node.target), self._assignable(node.target))
+
+    def leave_AnnAssign_value(self, node: cst.AnnAssign) -> None:
+        self.contexts.pop()
+
+    def visit_Param_default(self, node: cst.Param) -> None:
+        self._enter(node.name.value, True)
+
+    def leave_Param_default(self, node: cst.Param) -> None:
+        self.contexts.pop()
+
+    def visit_Arg_value(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._enter(node.keyword.value, True)
+        else:
+            self._enter(self.contexts[-1][0] if self.contexts else "", self._numbers_here())
+
+    def leave_Arg_value(self, node: cst.Arg) -> None:
+        self.contexts.pop()
+
+    def _enter(self, symbol: str, numbers: bool) -> None:
+        self.contexts.append((symbol, numbers))
+
+    def _assignable(self, target: cst.BaseExpression) -> bool:
+        if not isinstance(target, cst.Name):
+            return False
+        return bool(_UPPER.match(target.value)) or self.scopes[-1] == "class"
+
+    def _numbers_here(self) -> bool:
+        return bool(self.contexts) and self.contexts[-1][1]
+
+    # sites
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> bool:
+        inner = node.expression
+        if isinstance(node.operator, cst.Minus) and isinstance(inner, (cst.Integer, cst.Float)):
+            if self._numbers_here() and not inner.lpar:
+                self._numeric(node, -inner.evaluated_value)
+            return False  # the literal inside is this site, not another
+        return True
+
+    def visit_Integer(self, node: cst.Integer) -> None:
+        if self._numbers_here():
+            self._numeric(node, node.evaluated_value)
+
+    def visit_Float(self, node: cst.Float) -> None:
+        if self._numbers_here():
+            self._numeric(node, node.evaluated_value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in ("True", "False") and self._numbers_here():
+            new = "False" if node.value == "True" else "True"
+            self._add("flip", node, node.value, (Edit(new, "flip"),))
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if self.positions is None:
+            return
+        values = self.choices.get(self.positions[node].start.line, ())
+        old = node.evaluated_value
+        if not isinstance(old, str) or old not in values:
+            return
+        quote = node.prefix + node.quote
+        edits = tuple(Edit(f"{quote}{v}{node.quote}", "choice") for v in values if v != old)
+        self._add("choice", node, node.value, edits)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if not self.functions or len(node.body) != 1 or not _deletable(node.body[0]):
+            return
+        stmt = node.body[0]
+        symbol = _statement_symbol(stmt, self._code)
+        self._add("delete", node, self._code(stmt), (Edit("", "delete"),), symbol=symbol)
+
+    def _numeric(self, node: cst.CSTNode, value: int | float) -> None:
+        old = self._code(node)
+        for operator in ("scale", "shift"):
+            edits = tuple(Edit(text, note) for text, note in numeric_edits(operator, value))
+            self._add(operator, node, old, edits)
+
+    def _add(
+        self, operator: str, node: cst.CSTNode, old: str, edits: tuple[Edit, ...], symbol: str = ""
+    ) -> None:
+        if not edits:
+            return
+        symbol = symbol or (self.contexts[-1][0] if self.contexts else "")
+        function = self.functions[-1] if self.functions else ""
+        self.sites.append(Site(operator, node, symbol, function, old, edits))
+
+    def _code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node).strip()
+
+
+def _deletable(stmt: cst.BaseSmallStatement) -> bool:
+    if isinstance(stmt, cst.Expr):  # not a docstring or `...`: deleting those changes nothing
+        return not isinstance(stmt.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis))
+    if isinstance(stmt, cst.AnnAssign):
+        return stmt.value is not None
+    return isinstance(stmt, (cst.Assign, cst.AugAssign))
+
+
+def _statement_symbol(stmt: cst.BaseSmallStatement, code: Callable[[cst.CSTNode], str]) -> str:
+    """The called name of a call statement, or the assigned target."""
+    if isinstance(stmt, cst.Expr):
+        value = stmt.value.func if isinstance(stmt.value, cst.Call) else stmt.value
+        return code(value)
+    if isinstance(stmt, cst.Assign):
+        return ", ".join(code(t.target) for t in stmt.targets)
+    if isinstance(stmt, (cst.AnnAssign, cst.AugAssign)):
+        return code(stmt.target)
+    return ""
+
+
+# --- numbers -------------------------------------------------------------------------
+
+
+def numeric_edits(operator: str, value: int | float) -> list[tuple[str, str]]:
+    """(new literal, note) pairs of `scale` or `shift` on `value`; none equals it."""
+    if isinstance(value, complex):
+        return []
+    raw = _scaled(value) if operator == "scale" else _shifted(value)
+    out: dict[str, str] = {}
+    for new, note in raw:
+        if new != value and _same_sign(value, new) and math.isfinite(new):
+            out.setdefault(_literal(new, isinstance(value, int)), note)
+    old_text = _literal(value, isinstance(value, int))
+    return [(text, note) for text, note in out.items() if text != old_text]
+
+
+def _scaled(value: int | float) -> list[tuple[int | float, str]]:
+    out: list[tuple[int | float, str]] = []
+    for factor in SCALE_FACTORS:
+        new = _round_half_away(value * factor) if isinstance(value, int) else value * factor
+        out.append((new, f"scale x{factor:g}"))
+    return out
+
+
+def _shifted(value: int | float) -> list[tuple[int | float, str]]:
+    if isinstance(value, int):
+        return [(value + 1, "shift +1"), (value - 1, "shift -1")]
+    if value == 0:
+        return [(ZERO_FLOAT_STEP, f"shift +{ZERO_FLOAT_STEP:g}")]
+    step = abs(value) * SHIFT_FRACTION
+    pct = f"{SHIFT_FRACTION:.0%}"
+    return [(value + step, f"shift +{pct}"), (value - step, f"shift -{pct}")]
+
+
+def _same_sign(old: int | float, new: int | float) -> bool:
+    """Numbers keep their sign; an int >= 1 stays >= 1 (zero may only grow)."""
+    if old > 0:
+        return new >= 1 if isinstance(old, int) else new > 0
+    if old < 0:
+        return new <= -1 if isinstance(old, int) else new < 0
+    return new > 0
+
+
+def _round_half_away(x: float) -> int:
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def _literal(value: int | float, as_int: bool) -> str:
+    if as_int:
+        return str(int(value))
+    # 12 significant digits drop the float noise of x*0.8 (0.08000000000000002 -> 0.08).
+    return repr(float(f"{value:.12g}"))

@@ -1,0 +1,443 @@
+"""One run's git workspace: candidate worktrees, commits through the hooks, refs and notes.
+
+Every candidate is a real commit made with plain `git commit` in a linked worktree
+(`.ladder/runs/<run>/worktrees/<slot>`), so the repository's installed hooks -- and with
+them every level-5 lesson -- decide whether it may exist at all. A refused commit leaves
+nothing behind but its output and the ids of the lessons that refused it.
+
+The hooks are the first line, not the only one. `verify_commit` re-runs the level-5
+rules itself, with the lessons of the *main* work tree (the run's baseline: a candidate
+must not be able to weaken the lessons that judge it), and checks that every protected
+(non-editable) file is byte-identical to the baseline commit -- so a `--no-verify`
+commit, or a hook uninstalled mid-run, gains nothing.
+
+Nothing is lost: each candidate stays reachable under `refs/ladder/<run>/<iteration>`
+with its verdict as a git note (`refs/notes/ladder`), and the branch `ladder/<run>`
+advances only to kept commits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ladder.agent.evaluate import run_command, scrub, tail
+from ladder.agent.records import Proposal, Verdict
+from ladder.errors import LadderError
+from ladder.globs import matches
+from ladder.lesson import Lesson
+
+AGENT_NAME = "ladder agent"
+AGENT_EMAIL = "agent@ladder.invalid"
+NOTES_REF = "refs/notes/ladder"
+RUNS_DIR = ".ladder/runs"
+# Kept across `git clean -fdx` when a worktree is reused: the hook's index and the lesson
+# cache make the next commit's hook fast, and both are keyed on the files they describe.
+KEEP_ON_CLEAN = ".ladder/cache"
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Variables that would point git at another repository or index than the worktree's.
+_GIT_LOCAL = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+              "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_NAMESPACE")
+# `SKIP=ladder-check` makes pre-commit skip our hook: never inherit it into agent commits.
+_HOOK_BYPASS = ("SKIP", "PRE_COMMIT_ALLOW_NO_CONFIG")
+# `ladder check` text lines: `train.py:3:1: error [lesson-id] message`.
+_FINDING = re.compile(r"^\s*\S.*?:\d+:\d+: error \[([^\]\s]+)\]", re.MULTILINE)
+# Its summary line: `ladder: 2 finding(s) from a, b: the commit is refused.`
+_SUMMARY = re.compile(r"ladder: \d+ finding\(s\) from (.+?): the commit is refused")
+
+
+@dataclass(frozen=True)
+class CommitOutcome:
+    ok: bool
+    sha: str = ""  # the new commit when ok
+    blocked_by: tuple[str, ...] = ()  # ids of the lessons whose findings refused it
+    output: str = ""  # what git and the hooks printed
+
+
+def _check_name(value: str, what: str) -> None:
+    if not _NAME.match(value) or ".." in value or value.endswith(".lock"):
+        raise LadderError(
+            f"invalid {what} name {value!r}",
+            todo="use letters, digits, '.', '_' and '-' (it becomes a git ref and a directory)",
+        )
+
+
+def blocked_ids(output: str) -> tuple[str, ...]:
+    """The lesson ids named by the blocking findings in `ladder check` output."""
+    ids = dict.fromkeys(_FINDING.findall(output))
+    for match in _SUMMARY.finditer(output):
+        ids.update(dict.fromkeys(x.strip() for x in match.group(1).split(",")))
+    return tuple(ids)
+
+
+def git_env(*, agent: bool = False) -> dict[str, str]:
+    """This process's environment, cleaned for git commands run in a worktree."""
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCAL}
+    if agent:
+        for key in _HOOK_BYPASS:
+            env.pop(key, None)
+        for role in ("AUTHOR", "COMMITTER"):
+            env[f"GIT_{role}_NAME"] = AGENT_NAME
+            env[f"GIT_{role}_EMAIL"] = AGENT_EMAIL
+        # The installed hooks call `ladder` and `pre-commit` by name; when ladder runs
+        # from a virtual environment that is not activated, they must still resolve.
+        scripts = str(Path(sys.executable).parent)
+        env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
+    return env
+
+
+def _git(
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", *args],
+        cwd=cwd,
+        env=dict(env) if env is not None else git_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        raise LadderError(
+            f"`git {' '.join(args)}` failed: {lines[-1] if lines else proc.returncode}",
+            where=str(cwd),
+        )
+    return proc
+
+
+def _safe_path(base: Path, name: str) -> str | None:
+    """The canonical repo-relative form of `name`, or None when it leaves `base`."""
+    if not name or "\\" in name or "\0" in name or PurePosixPath(name).is_absolute():
+        return None
+    parts = PurePosixPath(name).parts
+    if ".." in parts or ".git" in parts:
+        return None
+    rel = PurePosixPath(*parts).as_posix()
+    try:
+        # resolve() follows symlinks already in the tree: `train.py -> ../x` escapes too.
+        (base / rel).resolve().relative_to(base)
+    except ValueError:
+        return None
+    return rel
+
+
+class Workspace:
+    """The git side of one run in the repository at `root` (the main work tree).
+
+    `editable`: the globs of files candidates may change; everything else must stay
+    byte-identical to `baseline` (checked by `verify_commit`, used by `crossover`).
+    """
+
+    def __init__(
+        self, root: Path, run: str, baseline: str, *, editable: Sequence[str] = ()
+    ) -> None:
+        _check_name(run, "run")
+        self.root = Path(root).resolve()
+        self.run = run
+        self.baseline = self.rev(baseline)
+        self.editable = tuple(editable)
+        self._lessons: list[Lesson] | None = None
+
+    # --- names ----------------------------------------------------------------------
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / RUNS_DIR / self.run
+
+    @property
+    def worktrees_dir(self) -> Path:
+        return self.run_dir / "worktrees"
+
+    @property
+    def branch(self) -> str:
+        return f"ladder/{self.run}"
+
+    def candidate_ref(self, iteration: int) -> str:
+        return f"refs/ladder/{self.run}/{iteration}"
+
+    def rev(self, commitish: str) -> str:
+        """The full sha of `commitish` (a LadderError naming it when unknown)."""
+        proc = _git(self.root, "rev-parse", "--verify", "-q", f"{commitish}^{{commit}}", check=False)
+        if proc.returncode != 0:
+            raise LadderError(f"no commit {commitish!r}", where=str(self.root))
+        return proc.stdout.strip()
+
+    # --- the run's branch -------------------------------------------------------------
+
+    def start(self) -> str:
+        """Create branch `ladder/<run>` at the baseline unless it exists (a resumed run);
+        return its tip. Also makes sure git ignores the run's directory."""
+        self._ensure_ignored()
+        ref = f"refs/heads/{self.branch}"
+        tip = _git(self.root, "rev-parse", "--verify", "-q", ref, check=False).stdout.strip()
+        if not tip:
+            _git(self.root, "update-ref", "-m", "ladder: run started", ref, self.baseline, "")
+            tip = self.baseline
+        return tip
+
+    def tip(self) -> str:
+        """Where `ladder/<run>` points: the verified best so far."""
+        return self.rev(f"refs/heads/{self.branch}")
+
+    def advance(self, sha: str) -> None:
+        """Move `ladder/<run>` to the kept commit `sha`."""
+        _git(self.root, "update-ref", "-m", "ladder: keep", f"refs/heads/{self.branch}", sha)
+
+    def _ensure_ignored(self) -> None:
+        """Worktrees live inside the main work tree; `ladder init` ignores `.ladder/runs/`
+        (its `.ladder/.gitignore`). Without it, add a local exclude rather than let
+        `git add -A` in the main tree pick up nested repositories."""
+        probe = f"{RUNS_DIR}/{self.run}/worktrees/"
+        if _git(self.root, "check-ignore", "-q", probe, check=False).returncode == 0:
+            return
+        common = _git(self.root, "rev-parse", "--git-common-dir").stdout.strip()
+        exclude = (self.root / common / "info" / "exclude").resolve()
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with exclude.open("a", encoding="utf-8") as fh:
+            fh.write(f"\n# ladder agent runs (worktrees)\n/{RUNS_DIR}/\n")
+
+    # --- worktrees ------------------------------------------------------------------
+
+    def checkout(self, slot: str, commit: str) -> Path:
+        """The worktree of `slot`, checked out (detached, clean) at `commit`.
+
+        Created once with `git worktree add`; later calls reuse it with a forced
+        checkout and `git clean -fdx`, which is several times cheaper than a new
+        worktree (see the module's tests for the measurement).
+        """
+        _check_name(slot, "slot")
+        path = self.worktrees_dir / slot
+        if (path / ".git").is_file():
+            try:
+                _git(path, "checkout", "-q", "--detach", "-f", commit)
+                self._clean(path)
+                return path
+            except LadderError:
+                pass  # a broken worktree (e.g. killed mid-creation): make it again
+        if path.exists():
+            shutil.rmtree(path)
+        _git(self.root, "worktree", "prune")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _git(self.root, "worktree", "add", "-q", "--detach", "-f", str(path), commit)
+        return path
+
+    def _clean(self, tree: Path) -> None:
+        _git(tree, "clean", "-q", "-fdx", "-e", KEEP_ON_CLEAN)
+
+    def _reset(self, tree: Path, to: str = "HEAD") -> None:
+        _git(tree, "reset", "-q", "--hard", to)
+        self._clean(tree)
+
+    def cleanup(self) -> None:
+        """Remove this run's worktrees (refs, notes and the branch stay)."""
+        if self.worktrees_dir.is_dir():
+            for path in sorted(self.worktrees_dir.iterdir()):
+                _git(self.root, "worktree", "remove", "--force", str(path), check=False)
+                if path.exists():
+                    shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(self.worktrees_dir, ignore_errors=True)
+        _git(self.root, "worktree", "prune")
+
+    # --- a proposal becomes a commit ----------------------------------------------------
+
+    def apply(self, tree: Path, proposal: Proposal, editable: Sequence[str]) -> str | None:
+        """Write the proposal into `tree`; or return why not (and write nothing): it
+        escapes the tree, touches a non-editable path, or changes no file."""
+        base = Path(tree).resolve()
+        named = [*proposal.files, *proposal.deleted]
+        if not named:
+            return "empty proposal: it names no file"
+        canon: dict[str, str] = {}
+        for name in named:
+            rel = _safe_path(base, name)
+            if rel is None:
+                return f"{name!r} is outside the worktree"
+            canon[name] = rel
+        for rel in canon.values():
+            if not matches(rel, editable):
+                return f"{rel} is not editable (editable: {', '.join(editable) or 'nothing'})"
+        both = set(proposal.files) & set(proposal.deleted)
+        if both:
+            return f"{sorted(both)[0]} is both written and deleted"
+        writes: dict[Path, bytes] = {}
+        for name, text in proposal.files.items():
+            target = base / canon[name]
+            if target.is_dir():
+                return f"{canon[name]} is a directory"
+            data = text.encode("utf-8", errors="surrogateescape")
+            if not target.is_file() or target.read_bytes() != data:
+                writes[target] = data
+        deletes = [base / canon[n] for n in proposal.deleted if (base / canon[n]).is_file()]
+        if not writes and not deletes:
+            return "empty proposal: no file changes"
+        for target, data in writes.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)  # in place: keeps the file's mode (an executable script)
+        for target in deletes:
+            target.unlink()
+        return None
+
+    def commit(self, tree: Path, message: str, *, reset: bool = True) -> CommitOutcome:
+        """`git add -A` and a plain `git commit`, so the installed hooks judge it.
+
+        On refusal the tree is reset to its HEAD and the blocking lessons are parsed
+        from ladder's hook output (empty when another hook, or git itself, refused).
+        """
+        env = git_env(agent=True)
+        _git(tree, "add", "-A", env=env)
+        proc = _git(tree, "commit", "-q", "-m", message, env=env, check=False)
+        output = (proc.stdout + proc.stderr).strip()
+        if proc.returncode == 0:
+            sha = _git(tree, "rev-parse", "HEAD").stdout.strip()
+            return CommitOutcome(True, sha, (), output)
+        if reset:  # not for `ladder try`: the refused change is the user's work in progress
+            self._reset(tree)
+        else:
+            _git(tree, "reset", "-q", env=env)  # unstage, keep the files as they are
+        return CommitOutcome(False, "", blocked_ids(output), output)
+
+    # --- defence in depth ------------------------------------------------------------
+
+    def lessons(self) -> list[Lesson]:
+        """The active level-5 lessons of the main work tree, read once per run."""
+        if self._lessons is None:
+            from ladder.project import Project
+            from ladder.store import load_lessons
+
+            project = Project(self.root)
+            found = load_lessons(project) if project.initialized else []
+            self._lessons = [x for x in found if x.status == "active" and x.level == 5 and x.rule]
+        return self._lessons
+
+    def verify_commit(self, tree: Path, sha: str, parent: str) -> list[str]:
+        """Why commit `sha` (child of `parent`) must not be evaluated; [] when it is fine.
+
+        Re-runs the level-5 rules on the files it changed (diff-aware rules see its
+        changes) and requires every non-editable file to match the baseline byte for byte.
+        """
+        from ladder import git
+        from ladder.project import Project
+        from ladder.rules.base import CheckRequest
+        from ladder.rules.runner import check
+
+        tree = Path(tree).resolve()
+        reasons = [
+            f"{path} is protected but differs from the baseline {self.baseline[:12]}"
+            for path in self.changed_since_baseline(sha)
+            if not matches(path, self.editable)
+        ]
+        lessons = self.lessons()
+        if not lessons:
+            return reasons
+        if _git(tree, "rev-parse", "HEAD").stdout.strip() != self.rev(sha):
+            _git(tree, "checkout", "-q", "--detach", "-f", sha)
+        changes = git.changes_between(tree, parent, sha)
+        files = [c.path for c in changes if c.status != "D" and (tree / c.path).is_file()]
+        request = CheckRequest(root=tree, files=files, changes=changes)
+        try:
+            findings = check(request, lessons, exclude=Project(self.root).config.exclude)
+        except LadderError as exc:  # a crashing rule fails closed
+            return [*reasons, f"level-5 check crashed: {exc.line()}"]
+        reasons += [f"{f.location()}: [{f.lesson}] {f.message}" for f in findings]
+        return reasons
+
+    def changed_since_baseline(self, sha: str) -> list[str]:
+        """Every path that differs between the baseline and `sha` (both sides of renames)."""
+        out = _git(self.root, "diff", "--name-only", "--no-renames", "-z", self.baseline, sha).stdout
+        return [p for p in out.split("\0") if p]
+
+    def run_gates(
+        self,
+        tree: Path,
+        gates: Sequence[str],
+        timeout: float,
+        env: Mapping[str, str] | None = None,
+    ) -> tuple[bool, str]:
+        """Run the gate commands in order (cheapest first), stopping at the first failure:
+        (False, its command, reason and output tail), or (True, "") when all pass."""
+        run_env = dict(env) if env is not None else scrub(os.environ)
+        for gate in gates:
+            done = run_command(gate, Path(tree), run_env, timeout)
+            if done.returncode == 0:
+                continue
+            why = f"timeout after {timeout:g} s" if done.returncode is None else f"exit code {done.returncode}"
+            return False, f"gate `{gate}` failed ({why}):\n{tail(done.output)}"
+        return True, ""
+
+    # --- the audit trail in git --------------------------------------------------------
+
+    def record(self, sha: str, iteration: int, verdict: Verdict) -> None:
+        """Keep candidate `sha` reachable as `refs/ladder/<run>/<iteration>` and attach its
+        verdict as a JSON git note (notes ref `refs/notes/ladder`)."""
+        env = git_env(agent=True)
+        _git(self.root, "update-ref", self.candidate_ref(iteration), sha, env=env)
+        note: dict[str, Any] = {
+            "run": self.run,
+            "iteration": iteration,
+            "status": verdict.status,
+            "reasons": list(verdict.reasons),
+            "stats": dict(verdict.stats),
+        }
+        text = json.dumps(note, sort_keys=True, default=str)
+        _git(self.root, "notes", f"--ref={NOTES_REF}", "add", "-f", "-m", text, sha, env=env)
+
+    def note(self, sha: str) -> dict[str, Any] | None:
+        """The verdict note on `sha`, or None."""
+        proc = _git(self.root, "notes", f"--ref={NOTES_REF}", "show", sha, check=False)
+        if proc.returncode != 0:
+            return None
+        data = json.loads(proc.stdout)
+        return data if isinstance(data, dict) else None
+
+    def recorded(self) -> dict[int, str]:
+        """iteration -> candidate sha, from `refs/ladder/<run>/` (what a resume finds)."""
+        prefix = f"refs/ladder/{self.run}/"
+        out = _git(self.root, "for-each-ref", "--format=%(refname) %(objectname)", prefix).stdout
+        found: dict[int, str] = {}
+        for line in out.splitlines():
+            ref, sha = line.split(" ", 1)
+            tail_name = ref[len(prefix):]
+            if tail_name.isdigit():
+                found[int(tail_name)] = sha
+        return dict(sorted(found.items()))
+
+    # --- crossover --------------------------------------------------------------------
+
+    def crossover(
+        self, a: str, b: str, tree: Path, editable: Sequence[str] | None = None
+    ) -> dict[str, str] | None:
+        """Three-way merge of commit `b` into a checkout of `a` (git picks the merge
+        base): the merged text of each editable file that differs from `a`, or None on
+        a conflict. Either way the merge is undone and `tree` is left clean at `a`.
+
+        Files the merge deletes are not in the result (a {path: text} has no deletion).
+        """
+        globs = self.editable if editable is None else tuple(editable)
+        tree = Path(tree)
+        env = git_env(agent=True)
+        _git(tree, "checkout", "-q", "--detach", "-f", a, env=env)
+        self._clean(tree)
+        merged = _git(tree, "merge", "--no-commit", "--no-ff", "-q", b, env=env, check=False)
+        try:
+            if merged.returncode != 0:
+                return None
+            out = _git(tree, "diff", "--cached", "--name-only", "--no-renames", "-z", a).stdout
+            result: dict[str, str] = {}
+            for path in (p for p in out.split("\0") if p):
+                if matches(path, globs) and (tree / path).is_file():
+                    data = (tree / path).read_bytes()
+                    result[path] = data.decode("utf-8", errors="surrogateescape")
+            return result
+        finally:
+            _git(tree, "merge", "--abort", env=env, check=False)
+            self._reset(tree, a)

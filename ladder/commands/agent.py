@@ -1,0 +1,168 @@
+"""`ladder agent run|status|verify`: the autoresearch loop over a repository."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from ladder.errors import LadderError
+from ladder.project import Project
+
+
+def _rules(project: Project) -> str:
+    from ladder.levels.prompt import prompt_text
+    from ladder.store import load_lessons
+
+    return prompt_text(load_lessons(project)) if project.initialized else ""
+
+
+def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
+             readonly: bool = False) -> Any:
+    """The Run object for `paths`, with the real parts, journal, workspace and results."""
+    from ladder.agent import results
+    from ladder.agent.build import build_parts
+    from ladder.agent.journal import Journal, JournalReader
+    from ladder.agent.loop import Run
+    from ladder.agent.workspace import Workspace
+    from ladder.git import run_git
+
+    baseline = run_git(project.root, "rev-parse", "HEAD").strip()
+    # A run that is still going holds its journal's lock: `status` only reads it.
+    journal: Any = JournalReader(paths.journal) if readonly else Journal(paths.journal)
+    for rec in journal.records():
+        if rec["kind"] == "start":
+            baseline = rec["data"]["baseline"]
+            break
+    workspace = Workspace(project.root, paths.run_id, baseline, editable=config.editable)
+
+    def on_result(candidate: Any, verdict: Any) -> None:
+        results.append_candidate(paths.results, candidate, verdict, config)
+
+    return Run(
+        root=project.root,
+        run_id=paths.run_id,
+        config=config,
+        parts=build_parts(config),
+        workspace=workspace,
+        journal=journal,
+        rules=_rules(project),
+        report=report,
+        on_result=on_result,
+    )
+
+
+def run(
+    project: Project, *, resume: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> int:
+    from ladder.agent.config import load_agent_config
+    from ladder.agent.runs import existing_run, new_run
+    from ladder.git import has_head, run_git
+
+    project.require_initialized()
+    config = load_agent_config(project, overrides)
+    if resume is not None:
+        paths = existing_run(project, resume)
+        the_run = open_run(project, paths, config)
+        the_run.resume()
+        print(f"ladder agent: resuming run {paths.run_id} at iteration {the_run.next_iteration}")
+    else:
+        if not has_head(project.root):
+            raise LadderError(
+                "the repository has no commit yet",
+                where=str(project.root),
+                todo="commit the program first: the run starts from HEAD",
+            )
+        dirty = run_git(project.root, "status", "--porcelain", "--untracked-files=no").strip()
+        if dirty:
+            raise LadderError(
+                "the working tree has uncommitted changes",
+                where=str(project.root),
+                todo="commit or stash them: the run starts from HEAD",
+            )
+        paths = new_run(project)
+        the_run = open_run(project, paths, config)
+        head = run_git(project.root, "rev-parse", "HEAD").strip()
+        print(
+            f"ladder agent: run {paths.run_id} from {head[:8]} ({config.strategy}, {config.proposer.kind})"
+        )
+        the_run.start(head)
+    try:
+        reason = the_run.loop()
+    finally:
+        the_run.ws.cleanup()
+    print(summary(the_run))
+    print(f"ladder agent: stopped: {reason}; records in {project.rel(paths.dir)}/")
+    return 0
+
+
+def summary(the_run: Any) -> str:
+    from ladder.agent.loop import best
+
+    t = the_run.tally
+    blocked = ", ".join(f"{k} {v}" for k, v in sorted(t.blocked.items())) or "none"
+    base = the_run.history[0]
+    top = best(the_run.history, the_run.config)
+    name = the_run.config.target.name
+    line = (
+        f"iterations {t.iterations}: blocked {sum(t.blocked.values())} ({blocked}), "
+        f"evaluated {t.evaluated}, kept {t.kept}, discarded {t.discarded}, crashed {t.crashed}"
+    )
+    if name in base.metrics and name in top.metrics:
+        b, v = base.metrics[name], top.metrics[name]
+        rel = (v - b) / abs(b) * 100 if b else 0.0
+        line += f"\nbest {name} {v:.6g} vs baseline {b:.6g} ({rel:+.1f}%), commit {top.commit[:8] or '-'}"
+    if the_run.config.decision == "crude":
+        line += "\n(crude decisions: single seed, keep if better: UNVERIFIED)"
+    return line
+
+
+def status(project: Project, *, run_id: str | None = None, fmt: str = "text") -> int:
+    from ladder.agent.config import load_agent_config
+    from ladder.agent.loop import best
+    from ladder.agent.runs import existing_run
+
+    paths = existing_run(project, run_id)
+    config = load_agent_config(project)
+    the_run = open_run(project, paths, config, report=lambda line: None, readonly=True)
+    the_run.replay()
+    if fmt == "json":
+        top = best(the_run.history, config) if the_run.history else None
+        print(
+            json.dumps(
+                {
+                    "run": paths.run_id,
+                    "stopped": the_run.stop_reason or None,
+                    "next_iteration": the_run.next_iteration,
+                    "tally": {k: v for k, v in vars(the_run.tally).items()},
+                    "baseline": dict(the_run.history[0].metrics) if the_run.history else None,
+                    "best": {"commit": top.commit, "metrics": dict(top.metrics)} if top else None,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"run {paths.run_id}: {'stopped: ' + the_run.stop_reason if the_run.stop_reason else 'not finished'}"
+    )
+    if the_run.history:
+        print(summary(the_run))
+    return 0
+
+
+def verify(project: Project, *, run_id: str) -> int:
+    from ladder.agent.journal import verify as verify_journal
+    from ladder.agent.runs import existing_run
+
+    paths = existing_run(project, run_id)
+    problems = verify_journal(paths.journal)
+    if not problems:
+        print(f"ladder agent verify: {paths.run_id}: the journal's hash chain is intact")
+        return 0
+    for problem in problems:
+        print(f"{project.rel(paths.journal)}: {problem}", file=sys.stderr)
+    print(
+        f"ladder agent verify: {len(problems)} problem(s): the journal was edited", file=sys.stderr
+    )
+    return 1

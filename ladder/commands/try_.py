@@ -1,0 +1,102 @@
+"""`ladder try -m DESCRIPTION`: one verified iteration for an agent that drives its own loop.
+
+The working tree is committed through the hooks (a blocked commit costs no
+evaluation), the commit is evaluated against its parent on paired seeds, the decision
+is recorded in the `try` run's journal and results.tsv, and on discard the branch is
+reset to the parent (the candidate stays reachable under refs/ladder/try/<n>).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ladder.errors import LadderError
+from ladder.project import Project
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ladder.agent.records import Verdict
+    from ladder.agent.workspace import CommitOutcome
+
+RUN_ID = "try"
+EXIT = {"keep": 0, "discard": 1, "quarantine": 1, "blocked": 4, "crash": 5}
+
+
+def run(project: Project, *, message: str) -> int:
+    from ladder.agent.config import load_agent_config
+    from ladder.agent.loop import Run
+    from ladder.agent.records import Proposal, Selection
+    from ladder.agent.runs import RunPaths
+    from ladder.commands.agent import open_run
+    from ladder.git import has_head, run_git
+
+    project.require_initialized()
+    config = load_agent_config(project)
+    root = project.root
+    if not has_head(root):
+        raise LadderError(
+            "the repository has no commit yet",
+            where=str(root),
+            todo="commit the program first: `ladder try` compares against HEAD",
+        )
+    if not run_git(root, "status", "--porcelain").strip():
+        raise LadderError(
+            "nothing to try: the working tree has no changes",
+            where=str(root),
+            todo="edit the program, then run `ladder try -m DESCRIPTION`",
+        )
+    parent = run_git(root, "rev-parse", "HEAD").strip()
+    paths = RunPaths(RUN_ID, project.runs_dir / RUN_ID)
+    paths.dir.mkdir(parents=True, exist_ok=True)
+    the_run: Run = open_run(project, paths, config, report=print)
+    the_run.replay()
+    if not the_run.history:
+        the_run.start(parent, evaluate=False)
+    it = the_run.next_iteration
+    the_run.next_iteration += 1
+    parent_cand = next((c for c in reversed(the_run.history) if c.commit == parent), None)
+    if parent_cand is None:  # the agent moved HEAD itself: the parent is whatever HEAD is
+        from ladder.agent.records import Candidate
+
+        parent_cand = Candidate(
+            iteration=0, commit=parent, parent="", description="HEAD", status="baseline"
+        )
+    selection = Selection(parent=parent_cand)
+    proposal = Proposal(description=message, files={}, proposer="try")
+    the_run.journal.append(
+        "select", {"iteration": it, "parent": parent, "second": "", "island": 0, "strategy": "try"}
+    )
+    outcome = the_run.ws.commit(root, message, reset=False)
+    if not outcome.ok:
+        verdict = the_run._decided(it, selection, proposal, _blocked(outcome))
+        print(outcome.output.rstrip(), file=sys.stderr)
+        print(
+            f"ladder try: blocked by {', '.join(outcome.blocked_by) or 'the hooks'}; "
+            "nothing was evaluated",
+            file=sys.stderr,
+        )
+        return EXIT[verdict.status]
+    sha = outcome.sha
+    the_run.journal.append("commit", {"iteration": it, "sha": sha, "parent": parent})
+    tree = the_run.ws.checkout("candidate", sha)
+    try:
+        verdict = the_run.judge(it, selection, proposal, tree, sha)
+    finally:
+        the_run.ws.cleanup()
+    if verdict.status != "keep":
+        run_git(root, "reset", "-q", "--hard", parent)
+        print(
+            f"ladder try: {verdict.status}: reset to {parent[:8]} "
+            f"(the candidate stays at refs/ladder/{RUN_ID}/{it})"
+        )
+    else:
+        print(f"ladder try: keep {sha[:8]}")
+    return EXIT.get(verdict.status, 1)
+
+
+def _blocked(outcome: CommitOutcome) -> Verdict:
+    from ladder.agent.loop import blocked_verdict
+
+    lessons = list(outcome.blocked_by)
+    return blocked_verdict("hook", f"refused by the hooks: {', '.join(lessons) or 'see output'}",
+                           lessons, outcome.output)

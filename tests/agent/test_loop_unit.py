@@ -1,0 +1,145 @@
+"""The loop's logic with a fake proposer and a fake evaluator (plain callables), on a real
+git repository: keeps, discards, invalid proposals, records, and resume after a crash."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from ladder.agent.config import AgentConfig, MetricSpec
+from ladder.agent.decide import decide
+from ladder.agent.journal import Journal
+from ladder.agent.loop import LoopParts, Run, best
+from ladder.agent.records import EvalJob, EvalResult, Proposal, ProposalContext
+from ladder.agent.strategies import make_strategy
+from ladder.agent.workspace import Workspace
+from testing.fixtures import git, make_repo
+
+CONFIG = AgentConfig(
+    editable=("prog.py",),
+    eval="unused: the fake evaluator reads prog.py",
+    metrics={"loss": MetricSpec("loss", "min", "target")},
+    seeds=3,
+    iterations=6,
+    strategy="hill",
+)
+
+
+def x_of(root: Path) -> float:
+    match = re.search(r"X = (-?[\d.]+)", (root / "prog.py").read_text())
+    assert match is not None
+    return float(match.group(1))
+
+
+class FakeExecutor:
+    """Evaluates loss = (X - 1)^2 plus tiny seed noise; counts what it ran."""
+
+    slots = 1
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.ran: list[str] = []
+        self.fail_after = fail_after
+
+    def run(self, jobs: Sequence[EvalJob],
+            on_result: Callable[[EvalResult], None] | None = None) -> list[EvalResult]:
+        out = []
+        for job in jobs:
+            if self.fail_after is not None and len(self.ran) >= self.fail_after:
+                raise KeyboardInterrupt("killed mid-batch")
+            noise = random.Random(job.seed).uniform(-1e-3, 1e-3)
+            result = EvalResult(job.key, job.seed, {"loss": (x_of(job.root) - 1) ** 2 + noise}, True)
+            self.ran.append(job.key)
+            if on_result:
+                on_result(result)
+            out.append(result)
+        return out
+
+
+class StepProposer:
+    """Moves X by a step; a scripted list of steps (None: touch a non-editable file)."""
+
+    name = "step"
+
+    def __init__(self, steps: Sequence[float | None]) -> None:
+        self.steps = list(steps)
+
+    def propose(self, ctx: ProposalContext) -> Proposal | None:
+        step = self.steps[(ctx.iteration - 1) % len(self.steps)]
+        if step is None:
+            return Proposal("edit the evaluator", {"evaluate.py": "print('loss: 0')\n"})
+        x = x_of(ctx.root)
+        return Proposal(f"X {x} -> {x + step}", {"prog.py": f"X = {x + step}\n"},
+                        {"operator": "shift", "symbol": "X"})
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "r", {"prog.py": "X = 3.0\n", "evaluate.py": "print('ok')\n",
+                                       ".gitignore": ".ladder/runs/\n"})
+
+
+def make_run(repo: Path, proposer: StepProposer, executor: FakeExecutor, run_id: str = "r1") -> Run:
+    baseline = git(repo, "rev-parse", "HEAD").stdout.strip()
+    parts = LoopParts(proposer=proposer, strategy=make_strategy("hill", CONFIG), executor=executor,
+                      decide=decide)
+    journal = Journal(repo / ".ladder" / "runs" / run_id / "journal.jsonl")
+    ws = Workspace(repo, run_id, baseline, editable=CONFIG.editable)
+    return Run(root=repo, run_id=run_id, config=CONFIG, parts=parts, workspace=ws, journal=journal)
+
+
+def test_improvements_are_kept_and_regressions_discarded(repo: Path) -> None:
+    run = make_run(repo, StepProposer([-0.5, +0.5]), FakeExecutor())
+    run.start(git(repo, "rev-parse", "HEAD").stdout.strip())
+    reason = run.loop()
+    assert "iteration budget" in reason
+    statuses = [c.status for c in run.history]
+    assert statuses == ["baseline", "keep", "discard", "keep", "discard", "keep", "discard"]
+    top = best(run.history, CONFIG)
+    assert top.metrics["loss"] == pytest.approx((1.5 - 1) ** 2, abs=1e-2)
+    # the run's branch holds the kept chain; every candidate stays reachable
+    assert x_of_commit(repo, "ladder/r1") == 1.5
+    refs = git(repo, "for-each-ref", "--format=%(refname)", "refs/ladder/r1/").stdout.split()
+    assert len(refs) == 6
+    run.ws.cleanup()
+
+
+def x_of_commit(repo: Path, rev: str) -> float:
+    text = git(repo, "show", f"{rev}:prog.py").stdout
+    return float(text.split("=")[1])
+
+
+def test_invalid_proposals_cost_no_evaluation(repo: Path) -> None:
+    executor = FakeExecutor()
+    run = make_run(repo, StepProposer([None]), executor)
+    run.start(git(repo, "rev-parse", "HEAD").stdout.strip())
+    baseline_evals = len(executor.ran)
+    run.loop()
+    assert len(executor.ran) == baseline_evals  # six refusals, no evaluation
+    assert run.tally.invalid == 6
+    assert all(c.status == "blocked" for c in run.history[1:])
+    run.ws.cleanup()
+
+
+def test_resume_keeps_completed_evaluations_and_runs_none_twice(repo: Path) -> None:
+    executor = FakeExecutor(fail_after=3 + 2 * 3 + 2)  # dies inside iteration 2's batch
+    run = make_run(repo, StepProposer([-0.5]), executor)
+    run.start(git(repo, "rev-parse", "HEAD").stdout.strip())
+    with pytest.raises(KeyboardInterrupt):
+        run.loop()
+    run.journal.close()  # what the process's death would do
+    done_before = list(executor.ran)
+    assert any(k.startswith("it2/") for k in done_before)
+
+    fresh = FakeExecutor()
+    resumed = make_run(repo, StepProposer([-0.5]), fresh)
+    resumed.resume()
+    assert resumed.next_iteration == 2
+    resumed.loop()
+    assert not set(fresh.ran) & set(done_before)  # nothing evaluated twice
+    assert [c.iteration for c in resumed.history] == list(range(7))
+    assert [c.status for c in resumed.history[1:]] == ["keep", "keep", "keep", "keep", "discard", "discard"]
+    resumed.ws.cleanup()
