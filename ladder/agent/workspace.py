@@ -92,6 +92,7 @@ def git_env(*, agent: bool = False) -> dict[str, str]:
         # from a virtual environment that is not activated, they must still resolve.
         scripts = str(Path(sys.executable).parent)
         env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
+        env["LADDER_AGENT"] = "1"  # agent-only protect lessons judge this commit
     return env
 
 
@@ -343,7 +344,7 @@ class Workspace:
             _git(tree, "checkout", "-q", "--detach", "-f", sha)
         changes = git.changes_between(tree, parent, sha)
         files = [c.path for c in changes if c.status != "D" and (tree / c.path).is_file()]
-        request = CheckRequest(root=tree, files=files, changes=changes)
+        request = CheckRequest(root=tree, files=files, changes=changes, agent=True)
         try:
             findings = check(request, lessons, exclude=Project(self.root).config.exclude)
         except LadderError as exc:  # a crashing rule fails closed

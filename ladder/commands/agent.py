@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -81,6 +82,7 @@ def run(
                 where=str(project.root),
                 todo="commit or stash them: the run starts from HEAD",
             )
+        _protect_non_editable(project, config.editable)
         paths = new_run(project)
         the_run = open_run(project, paths, config)
         head = run_git(project.root, "rev-parse", "HEAD").strip()
@@ -95,6 +97,30 @@ def run(
     print(summary(the_run))
     print(f"ladder agent: stopped: {reason}; records in {project.rel(paths.dir)}/")
     return 0
+
+
+def _protect_non_editable(project: Project, editable: Any) -> None:
+    """Generate (or update) the level-5 lesson protecting every non-editable file, and
+    commit it: the hooks in the run's worktrees read the lessons of the commit they
+    check, so the lesson must be in HEAD before the run starts."""
+    from ladder.agent import editable as guard
+    from ladder.git import run_git
+
+    written = guard.ensure(project, editable)
+    if not written:
+        return
+    rels = [project.rel(p) for p in written]
+    run_git(project.root, "add", "--", *rels)
+    proc = subprocess.run(
+        ["git", "commit", "-q", "-m", f"ladder: protect everything but {', '.join(editable)} from the agent",
+         "-m", f"Generated lesson {guard.LESSON_ID} (level 5, agent commits only).", "--", *rels],
+        cwd=project.root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise LadderError(
+            f"could not commit the generated lesson {guard.LESSON_ID}: "
+            f"{(proc.stdout + proc.stderr).strip().splitlines()[-1:] or proc.returncode}",
+            where=str(project.root), todo="commit .ladder/lessons and the regenerated files, then rerun")
+    print(f"ladder agent: generated lesson {guard.LESSON_ID} (level 5) and committed it")
 
 
 def summary(the_run: Any) -> str:

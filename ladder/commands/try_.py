@@ -45,6 +45,12 @@ def run(project: Project, *, message: str) -> int:
             where=str(root),
             todo="edit the program, then run `ladder try -m DESCRIPTION`",
         )
+    from ladder.agent import editable as guard
+
+    if not guard.up_to_date(project, config.editable):
+        print(f"ladder try: note: lesson {guard.LESSON_ID} is missing or stale, so the hooks do not "
+              "keep this commit inside the editable files (the loop's own check still does); "
+              "`ladder agent run` generates it", file=sys.stderr)
     parent = run_git(root, "rev-parse", "HEAD").strip()
     paths = RunPaths(RUN_ID, project.runs_dir / RUN_ID)
     paths.dir.mkdir(parents=True, exist_ok=True)

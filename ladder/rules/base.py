@@ -32,6 +32,7 @@ class CheckRequest:
     files: Sequence[str]
     changes: Sequence[Change] | None = None
     contents: Mapping[str, str] | None = None
+    agent: bool = False  # judge as a commit of the agent loop (agent-only protect lessons)
 
     def read(self, path: str) -> str:
         if self.contents is not None and path in self.contents:

@@ -138,7 +138,8 @@ def _run_diff(prepared: _Prepared, base: Path) -> list[CaseResult]:
         case_root = base / f"{lesson.id}.{entry.kind}.{entry.index}"
         rel = str(PurePosixPath(*PurePosixPath(entry.path).parts[3:]))
         _write(case_root, rel, entry.case.code)
-        request = CheckRequest(root=case_root, files=[rel], changes=[Change("M", rel)])
+        # agent=True: a case proves the rule as it fires, agent-only lessons included.
+        request = CheckRequest(root=case_root, files=[rel], changes=[Change("M", rel)], agent=True)
         try:
             findings = engine.run([lesson], request)
         except LadderError as err:

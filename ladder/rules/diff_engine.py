@@ -13,6 +13,7 @@ commit has no file left to match a lesson's paths, so the runner must hand every
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from ladder.findings import Finding
@@ -22,6 +23,8 @@ from ladder.lesson import Lesson
 from ladder.rules.base import CheckRequest
 from ladder.rules.templates.protect import TEMPLATE
 
+# Set in the environment of every commit the agent loop makes (and so of its hooks).
+AGENT_ENV = "LADDER_AGENT"
 _VERBS = {"A": "added", "M": "modified", "D": "deleted", "T": "changed type", "C": "copied"}
 
 
@@ -52,11 +55,14 @@ class DiffEngine:
     def run(self, lessons: Sequence[Lesson], request: CheckRequest) -> list[Finding]:
         if request.changes is None:
             return []  # not a diff-aware run: nothing was changed, nothing to protect
+        agent = request.agent or os.environ.get(AGENT_ENV) == "1"
         findings: list[Finding] = []
         for lesson in lessons:
             if lesson.rule is None:
                 continue
             args = TEMPLATE.validate(lesson.rule.args, f".ladder/lessons/{lesson.id}.toml")
+            if args.get("agent_only") and not agent:
+                continue  # a person's commit: this lesson guards the agent loop only
             message = args.get("message") or lesson.title
             findings.extend(protect_findings(lesson, args["paths"], message, request.changes))
         return sorted(set(findings), key=lambda f: (f.path, f.lesson))

@@ -20,7 +20,7 @@ IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class Arg:
-    """One template argument: its name, kind ("str", "dotted", "ident", "number", "list"), doc."""
+    """One template argument: its name, kind ("str", "dotted", "ident", "number", "list", "bool"), doc."""
 
     name: str
     kind: str
@@ -62,6 +62,12 @@ def _convert(template: str, arg: Arg, value: object, where: str) -> object:
         if number is None:
             raise bad_arg(template, arg, f"is {value!r}", where)
         return number
+    if arg.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise bad_arg(template, arg, f"is {value!r}, not true or false", where)
     if arg.kind == "list":
         # A TOML array, or the CLI's `KEY=a,b` as one comma-separated string.
         items = value.split(",") if isinstance(value, str) else value

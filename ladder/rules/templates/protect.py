@@ -22,6 +22,10 @@ PATHS = Arg(
 )
 ARGS = (
     Arg("message", "str", "why the paths are protected", '"the evaluator is ground truth"', required=False),
+    # The lesson `ladder agent run` generates protects everything but the editable
+    # files from the agent; people still commit there freely.
+    Arg("agent_only", "bool", "guard only commits made by the agent loop (LADDER_AGENT=1)", "true",
+        required=False),
 )
 
 
@@ -68,7 +72,9 @@ class Protect:
             if matches(path, globs):
                 block = (Case("", path=path, note="a change to a protected path"),)
         allow: tuple[Case, ...] = ()
-        for candidate in ("unprotected.py", "src/ladder_allow_case.py", "zz-ladder-allow-case.txt"):
+        # A path an exclusion carves out (`!train.py`) is the natural allowed change.
+        carved = [example_path(g[1:]) for g in globs if g.startswith("!")]
+        for candidate in (*carved, "unprotected.py", "src/ladder_allow_case.py", "zz-ladder-allow-case.txt"):
             if not matches(candidate, globs):
                 allow = (Case("", path=candidate, note="a change elsewhere"),)
                 break
@@ -76,7 +82,8 @@ class Protect:
 
     def describe(self, args: Mapping[str, Any]) -> str:
         names = ", ".join(f"`{g}`" for g in args["paths"])
-        text = f"No commit may add, modify, delete or rename {names}."
+        who = "No commit by the agent" if args.get("agent_only") else "No commit"
+        text = f"{who} may add, modify, delete or rename {names}."
         if args.get("message"):
             text += f" {args['message']}"
         return text
