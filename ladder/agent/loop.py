@@ -46,8 +46,9 @@ class LoopParts:
     proposer: Proposer
     strategy: Strategy
     executor: Executor
-    decide: Decide
+    decide: Decide  # may answer "k more paired seeds" (an int) before its verdict
     clock: Callable[[], float] = time.monotonic
+    first_stage: int | None = None  # seeds of the first look; None: all of them at once
 
 
 @dataclass
@@ -344,16 +345,37 @@ class Run:
         if self.config.gates:
             ok, output = self.ws.run_gates(tree, self.config.gates, self.config.timeout)
             if not ok:
-                return self._decided(it, selection, proposal, blocked_verdict("gate", output[-2000:]), sha)
+                return self._decided(
+                    it, selection, proposal, blocked_verdict("gate", output[-2000:]), sha
+                )
         parent_tree = self.ws.checkout(PARENT_SLOT, parent.commit)
-        seeds = self._seeds(it)
-        jobs = [self._job(f"it{it}/parent/s{k}", parent_tree, s) for k, s in enumerate(seeds)]
-        jobs += [self._job(f"it{it}/candidate/s{k}", tree, s) for k, s in enumerate(seeds)]
-        results = self._evaluate(it, jobs)
-        parent_results = results[: len(seeds)]
-        cand_results = results[len(seeds) :]
-        verdict = self.parts.decide(parent_results, cand_results, self.config, self.history)
+        _, cand_results, verdict = self._paired(it, parent_tree, tree)
         return self._decided(it, selection, proposal, verdict, sha, cand_results)
+
+    def _paired(
+        self, it: int, parent_tree: Path, tree: Path
+    ) -> tuple[list[EvalResult], list[EvalResult], Verdict]:
+        """Evaluate parent and candidate on the same seeds, in stages when the decision
+        asks for more (a first look that can only drop a loser, then more seeds for a
+        contender); every stage is journaled, so a resumed run re-evaluates nothing."""
+        seeds = self._seeds(it)
+        n = min(len(seeds), self.parts.first_stage or len(seeds))
+        while True:
+            jobs = [
+                self._job(f"it{it}/parent/s{k}", parent_tree, s) for k, s in enumerate(seeds[:n])
+            ]
+            jobs += [self._job(f"it{it}/candidate/s{k}", tree, s) for k, s in enumerate(seeds[:n])]
+            results = self._evaluate(it, jobs)
+            parent_results, cand_results = results[:n], results[n:]
+            out = self.parts.decide(parent_results, cand_results, self.config, self.history)
+            if isinstance(out, Verdict):
+                return parent_results, cand_results, out
+            if n >= len(seeds) or out <= 0:
+                raise LadderError(
+                    f"the decision asked for {out} more seeds after all {n} were used",
+                    todo="this is a bug in the decision rule",
+                )
+            n = min(len(seeds), n + out)
 
     def _selection(self, it: int, pending: _Pending, rng: random.Random) -> Selection:
         by_commit = {c.commit: c for c in self.history if c.commit}
@@ -395,7 +417,9 @@ class Run:
         if selection.second is not None:
             files = self.ws.crossover(selection.parent.commit, selection.second.commit, tree)
             if not files:
-                return blocked_verdict("invalid", "crossover: the two lineages conflict or add nothing")
+                return blocked_verdict(
+                    "invalid", "crossover: the two lineages conflict or add nothing"
+                )
             return Proposal(
                 description=f"crossover of {selection.second.commit[:8]} into "
                 f"{selection.parent.commit[:8]}",
@@ -437,12 +461,16 @@ class Run:
         results: Sequence[EvalResult] = (),
     ) -> Verdict:
         metrics = mean_metrics(results) if results else {}
-        effect = verdict.stats.get("delta")  # candidate minus parent (stats["effect"] is the improvement)
+        effect = verdict.stats.get(
+            "delta"
+        )  # candidate minus parent (stats["effect"] is the improvement)
         features: dict[str, Any] = dict(proposal.features) if proposal else {}
         if proposal is None and selection.second is not None:
             # A refused crossover still names its pair, so the strategy does not offer it again.
             features = {"operator": "crossover", "second": selection.second.commit}
-        description = proposal.description if proposal else (verdict.reasons[0] if verdict.reasons else "")
+        description = (
+            proposal.description if proposal else (verdict.reasons[0] if verdict.reasons else "")
+        )
         cand = Candidate(
             iteration=it,
             commit=sha,
@@ -486,8 +514,14 @@ class Run:
     def _job(self, key: str, tree: Path, seed: int) -> EvalJob:
         from ladder.agent.evaluate import pass_through
 
-        return EvalJob(key=key, root=tree, command=self.config.eval, seed=seed,
-                       timeout=self.config.timeout, env=pass_through(self.config.pass_env))
+        return EvalJob(
+            key=key,
+            root=tree,
+            command=self.config.eval,
+            seed=seed,
+            timeout=self.config.timeout,
+            env=pass_through(self.config.pass_env),
+        )
 
     def _evaluate(self, it: int, jobs: Sequence[EvalJob]) -> list[EvalResult]:
         """Results for `jobs`, reusing journaled ones: nothing is evaluated twice."""
@@ -508,8 +542,13 @@ class Run:
 
 def _proposal(data: Mapping[str, Any]) -> Proposal:
     """A proposal as journaled (for resume)."""
-    return Proposal(description=data["description"], files=data["files"], features=data["features"],
-                    proposer=data["proposer"], deleted=tuple(data.get("deleted", ())))
+    return Proposal(
+        description=data["description"],
+        files=data["files"],
+        features=data["features"],
+        proposer=data["proposer"],
+        deleted=tuple(data.get("deleted", ())),
+    )
 
 
 def blocked_verdict(kind: str, why: str, lessons: Sequence[str] = (), output: str = "") -> Verdict:

@@ -138,13 +138,15 @@ class Candidate:
 
 
 class Decide(Protocol):
+    """The decision seam: a Verdict, or an int k asking for k more paired seeds first."""
+
     def __call__(
         self,
         parent: Sequence[EvalResult],
         candidate: Sequence[EvalResult],
         config: Any,  # ladder.agent.config.AgentConfig
         history: Sequence[Candidate],
-    ) -> Verdict: ...
+    ) -> Verdict | int: ...
 
 
 # --- strategies --------------------------------------------------------------------
