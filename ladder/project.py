@@ -96,7 +96,9 @@ class Project:
 
     @property
     def initialized(self) -> bool:
-        return self.lessons_dir.is_dir()
+        # `.ladder/` alone counts: git does not keep an empty lessons directory, so a
+        # fresh clone of a repository with no lessons yet has `.ladder/` without it.
+        return self.ladder_dir.is_dir()
 
     def require_initialized(self) -> None:
         if not self.initialized:

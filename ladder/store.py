@@ -25,6 +25,8 @@ _CACHE_VERSION = 1
 
 def _fingerprint(lessons_dir: Path) -> list[list[Any]]:
     entries = []
+    if not lessons_dir.is_dir():
+        return entries  # no lesson yet (git keeps no empty directory)
     with os.scandir(lessons_dir) as it:
         for entry in it:
             if entry.name.endswith(".toml") and entry.is_file():

@@ -150,3 +150,14 @@ def test_a_new_rule_must_pass_the_gates_of_the_level_the_lesson_holds(project: P
     assert swapped.returncode == 1
     assert "not structural" in swapped.stderr
     assert (project / ".ladder" / "lessons" / f"{lesson_id}.toml").read_text() == before
+
+
+def test_a_clone_of_a_repository_without_lessons_can_commit(tmp_path: Path) -> None:
+    origin = make_repo(tmp_path / "origin", {"a.py": "x = 1\n"})
+    assert ladder(origin, "init").returncode == 0
+    assert commit(origin, "ladder init").returncode == 0
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(origin), str(clone))
+    assert ladder(clone, "hooks", "install").returncode == 0
+    write(clone, "a.py", "x = 2\n")
+    assert commit(clone, "change").returncode == 0

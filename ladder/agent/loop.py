@@ -208,6 +208,7 @@ class Run:
                 self.started_at = float(data.get("ts", self.started_at))
             elif kind == "evaluation":
                 self.evals[data["key"]] = _result(data)
+                self.tally.evaluations += 1  # `status` and a resumed run count them too
             elif kind == "baseline":
                 self.history.insert(0, _candidate(data["candidate"]))
             elif kind == "decision":

@@ -44,11 +44,14 @@ ENGINE_SUFFIXES: dict[str, tuple[str, ...] | str | None] = {
 def fingerprint(root: str) -> list[list[object]]:
     out: list[list[object]] = []
     lessons = os.path.join(root, ".ladder", "lessons")
-    with os.scandir(lessons) as it:
-        for entry in it:
-            if entry.name.endswith(".toml"):
-                st = entry.stat()
-                out.append([entry.name, st.st_size, st.st_mtime_ns])
+    try:
+        with os.scandir(lessons) as it:
+            for entry in it:
+                if entry.name.endswith(".toml"):
+                    st = entry.stat()
+                    out.append([entry.name, st.st_size, st.st_mtime_ns])
+    except FileNotFoundError:
+        pass  # no lesson yet: a clone of a repository whose lessons directory was empty
     for name in _CONFIG_FILES:
         try:
             st = os.stat(os.path.join(root, name))
