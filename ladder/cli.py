@@ -30,18 +30,23 @@ def cli() -> None:
     """
 
 
+AGENT_CHOICE = click.Choice(["claude", "codex", "aider", "cursor"])
+AGENT_HELP = "Also set up this coding agent (repeatable): claude, codex, aider, cursor."
+
+
 @cli.command(context_settings=CONTEXT)
 @click.option(
     "--no-hooks", is_flag=True, help="Do not install the git hooks (CI, read-only checkouts)."
 )
-def init(no_hooks: bool) -> int:
+@click.option("--agent", "agents", multiple=True, type=AGENT_CHOICE, help=AGENT_HELP)
+def init(no_hooks: bool, agents: tuple[str, ...]) -> int:
     """Create .ladder/, LESSONS.md, the AGENTS.md block, the pre-commit config and hooks.
 
     Safe to run twice: existing lessons and user content are kept.
     """
     from ladder.commands import init as cmd
 
-    return cmd.run(_project(), install_hooks=not no_hooks)
+    return cmd.run(_project(), install_hooks=not no_hooks, agents=agents)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -270,14 +275,14 @@ def prompt() -> int:
     type=click.Path(file_okay=False),
     help="Build the demo repository here instead of a temporary directory.",
 )
-@click.option("--iterations", type=click.IntRange(1), default=40, show_default=True)
+@click.option("--iterations", type=click.IntRange(1), default=30, show_default=True)
 @click.option(
     "--workers", type=click.IntRange(1), default=2, show_default=True, help="Evaluation slots."
 )
 @click.option(
     "--seeds",
     type=click.IntRange(1),
-    default=2,
+    default=8,
     show_default=True,
     help="Paired seeds per decision.",
 )
@@ -368,6 +373,90 @@ def agent_verify(run_id: str) -> int:
     return cmd.verify(_project(), run_id=run_id)
 
 
+@agent.command("explain", context_settings=CONTEXT)
+@click.argument("run_id", metavar="RUN")
+@click.argument("iteration", type=click.IntRange(0))
+def agent_explain(run_id: str, iteration: int) -> int:
+    """Why a candidate was kept, discarded, quarantined or blocked: n, effect, CI, p, alpha,
+    guards, anomalies, and in words."""
+    from ladder.commands import explain as cmd
+
+    return cmd.run(_project(), run_id=run_id, iteration=iteration)
+
+
+@agent.command("review", context_settings=CONTEXT)
+@click.argument("run_id", metavar="RUN")
+@click.option("--keep", "keep", type=int, default=None, metavar="IT",
+              help="Keep quarantined iteration IT (moves branch ladder/RUN to it).")
+@click.option("--reject", "reject", type=int, default=None, metavar="IT",
+              help="Reject quarantined iteration IT.")
+@click.option("--why", default="", help="Why (recorded in the journal).")
+def agent_review(run_id: str, keep: int | None, reject: int | None, why: str) -> int:
+    """List the run's quarantined candidates, or keep / reject one (journaled)."""
+    from ladder.commands import review as cmd
+
+    return cmd.run(_project(), run_id=run_id, keep=keep, reject=reject, why=why)
+
+
+@cli.group(context_settings=CONTEXT)
+def skills() -> None:
+    """The skill library: what worked before, versioned in .ladder/skills/."""
+
+
+@skills.command("list", context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--status", type=click.Choice(["active", "deprecated"]), default=None, help="Only skills in this state.")
+@click.option("--tag", default=None, help="Only skills with this tag.")
+def skills_list(fmt: str, status: str | None, tag: str | None) -> int:
+    """List skills with their success statistics."""
+    from ladder.commands import skills as cmd
+
+    return cmd.list_(_project(), fmt, status=status, tag=tag)
+
+
+@skills.command("show", context_settings=CONTEXT)
+@click.argument("skill_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def skills_show(skill_id: str, fmt: str) -> int:
+    """Show one skill: pattern, evidence, usage and history."""
+    from ladder.commands import skills as cmd
+
+    return cmd.show(_project(), skill_id, fmt)
+
+
+@skills.command("deprecate", context_settings=CONTEXT)
+@click.argument("skill_id", metavar="ID")
+@click.option("--why", required=True, help="Why (kept in the skill's history).")
+def skills_deprecate(skill_id: str, why: str) -> int:
+    """Stop injecting a skill; new evidence can reinstate it."""
+    from ladder.commands import skills as cmd
+
+    return cmd.deprecate(_project(), skill_id, why)
+
+
+@skills.command("export", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("skill_ids", nargs=-1, metavar="[ID]...")
+def skills_export(file: str, skill_ids: tuple[str, ...]) -> int:
+    """Write skills (all when no ID is given) with their tags and evidence to FILE."""
+    from pathlib import Path
+
+    from ladder.commands import skills as cmd
+
+    return cmd.export(_project(), Path(file), skill_ids)
+
+
+@skills.command("import", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False))
+def skills_import(file: str) -> int:
+    """Merge skills exported from another repository into this library."""
+    from pathlib import Path
+
+    from ladder.commands import skills as cmd
+
+    return cmd.import_(_project(), Path(file))
+
+
 @cli.command("try", context_settings=CONTEXT)
 @click.option("-m", "--message", "message", required=True, help="What the change does.")
 def try_(message: str) -> int:
@@ -383,25 +472,49 @@ def try_(message: str) -> int:
     return cmd.run(_project(), message=message)
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("agent", type=click.Choice(["claude", "codex"]))
+def guard(agent: str) -> int:
+    """Judge a coding agent's edit before it lands: the agent's pre-tool hook runs this.
+
+    \b
+    Reads the hook event (JSON) on stdin, computes the file the edit would produce,
+    and runs the level-5 rules on it (protect included). Exit 0: allowed, silently.
+    Exit 2: blocked, the lessons on stderr (the model reads them). Installed by
+    `ladder hooks install --agent claude|codex`. See docs/agents.md.
+    """
+    from ladder.commands import guard as cmd
+
+    return cmd.run(agent)
+
+
 @cli.group(context_settings=CONTEXT)
 def hooks() -> None:
     """Install, inspect or remove the blocking git hooks (through pre-commit)."""
 
 
 @hooks.command("install", context_settings=CONTEXT)
-def hooks_install() -> int:
-    """Add the ladder hook to .pre-commit-config.yaml and install the git hooks."""
+@click.option("--agent", "agents", multiple=True, type=AGENT_CHOICE, help=AGENT_HELP)
+def hooks_install(agents: tuple[str, ...]) -> int:
+    """Add the ladder hook to .pre-commit-config.yaml and install the git hooks.
+
+    With --agent, also merge ladder's guard or rules into that agent's own configuration.
+    """
     from ladder.commands import hooks as cmd
 
-    return cmd.install(_project())
+    return cmd.install(_project(), agents=agents)
 
 
 @hooks.command("status", context_settings=CONTEXT)
-def hooks_status() -> int:
-    """Say whether the config carries the hook and the git hooks are installed (exit 1 if not)."""
+@click.option("--agent", "agents", multiple=True, type=AGENT_CHOICE, help=AGENT_HELP)
+def hooks_status(agents: tuple[str, ...]) -> int:
+    """Say whether the config carries the hook and the git hooks are installed (exit 1 if not).
+
+    Agent integrations found in the repository are reported too; --agent requires one.
+    """
     from ladder.commands import hooks as cmd
 
-    return cmd.status(_project())
+    return cmd.status(_project(), agents=agents)
 
 
 @hooks.command("uninstall", context_settings=CONTEXT)

@@ -62,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if fast.run(args[2:]):
             return 0
         return _guarded(lambda: _hook_check(args[2:]))
+    if len(args) == 2 and args[0] == "guard" and not args[1].startswith("-"):
+        # A coding agent's pre-tool hook runs `ladder guard AGENT` on every edit: skip
+        # click and the CLI module (~30 ms). The guard catches everything itself (fail closed).
+        from ladder.commands import guard
+
+        return guard.run(args[1])
     return _guarded(lambda: _invoke_cli(args))
 
 

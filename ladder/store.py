@@ -24,7 +24,7 @@ _CACHE_VERSION = 1
 
 
 def _fingerprint(lessons_dir: Path) -> list[list[Any]]:
-    entries = []
+    entries: list[list[Any]] = []
     if not lessons_dir.is_dir():
         return entries  # no lesson yet (git keeps no empty directory)
     with os.scandir(lessons_dir) as it:

@@ -22,8 +22,17 @@ def build_parts(config: AgentConfig) -> LoopParts:
     spec = config.proposer
     if spec.kind in ("command", "llm") and "target" not in spec.options:
         # Text proposers tell the agent what to improve.
-        spec = ProposerSpec(spec.kind, {**spec.options, "target": f"{target.name} ({better} is better)"})
+        spec = ProposerSpec(
+            spec.kind, {**spec.options, "target": f"{target.name} ({better} is better)"}
+        )
+    verifier = None
+    if config.decision != "crude":
+        from ladder.agent.verify import Verifier
+
+        verifier = Verifier(config)
     return LoopParts(
+        verifier=verifier,
+        first_stage=verifier.first_stage() if verifier is not None else None,
         proposer=make_proposer(spec),
         strategy=make_strategy(config.strategy, config),
         executor=EXECUTORS[config.executor](config.workers, target=config.target.name),

@@ -42,6 +42,31 @@ class ProposerSpec:
 
 
 @dataclass(frozen=True)
+class VerifySettings:
+    """`[tool.ladder.agent.verify]`: the verified decision (ladder.agent.verify).
+
+    Each key is explained, with its reference, in docs/verification.md.
+    """
+
+    fdr: float = 0.05  # the run's target false-discovery rate (LORD++)
+    first_stage: int = 3  # paired seeds of the screen, which can only drop a candidate
+    min_effect: float | None = None  # None: the calibrated noise floor of the target
+    z_threshold: float = 3.5  # robust z of an effect against the run's history: too good
+    revalidate_every: int = 5  # keeps between re-validations of the best against the baseline
+    on_converged: str = "stop"  # or "explore": journal the convergence and keep searching
+    futility: float = 0.5  # the screen goes on only when its one-sided p is below this
+    guard_alpha: float = 0.05  # level of each guard's non-inferiority test
+    tracked_alpha: float = 0.01  # two-sided level at which an undeclared metric's move is shown
+    time_collapse: float = 0.25  # candidate/parent evaluation time below this: work skipped
+    min_history: int = 8  # evaluated candidates before the robust z is computed
+    horizon: int = 10  # LORD++ spreads its initial wealth over about this many confirmations
+    patience: int = 30  # evaluated candidates without a keep before convergence is possible
+    power: float = 0.9  # the confirmation is sized for this power at the screen's effect
+    futility_power: float = 0.1  # below this power even at `seeds`, the screen drops it
+    min_confirm: int = 3  # fewest fresh seeds of a confirmation
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     editable: tuple[str, ...]  # globs; everything else is protected
     eval: str  # the evaluation command, run in the candidate's worktree
@@ -58,6 +83,9 @@ class AgentConfig:
     pass_env: tuple[str, ...] = ()  # secret-looking variables the evaluation may still see
     seed: int = 0  # the run's random seed (proposals, parent choice, evaluation seeds)
     decision: Literal["paired", "crude"] = "paired"  # crude: one seed, keep if better (unverified)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    # Failure lessons the run teaches climb automatically up to this level (0: off).
+    learn_promote: int = 5
 
     @property
     def target(self) -> MetricSpec:
@@ -129,6 +157,8 @@ _TOP_KEYS = (
     "pass_env",
     "seed",
     "decision",
+    "verify",
+    "learn_promote",
 )
 _METRIC_KEYS = ("direction", "role", "margin", "bounds", "min", "max")
 _METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -333,7 +363,62 @@ def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
         return _choice(value, DECISIONS, path, where)
     if key == "proposer":
         return _proposer(value, path, where)
+    if key == "verify":
+        return _verify(value, path, where)
+    if key == "learn_promote":
+        number = _integer(value, path, where, least=0)
+        if number > 5:
+            raise _type_error(path, "a level from 0 (off) to 5", value, where)
+        return number
     raise AssertionError(key)  # pragma: no cover - _no_unknown ran first
+
+
+# key -> (kind, least): "prob" is a number in (0, 1), "int" an integer >= least,
+# "number" a number >= 0, "choice" one of ON_CONVERGED.
+_VERIFY_KEYS: dict[str, tuple[str, int]] = {
+    "fdr": ("prob", 0),
+    "first_stage": ("int", 1),
+    "min_effect": ("number", 0),
+    "z_threshold": ("positive", 0),
+    "revalidate_every": ("int", 1),
+    "on_converged": ("choice", 0),
+    "futility": ("prob1", 0),
+    "guard_alpha": ("prob", 0),
+    "tracked_alpha": ("prob", 0),
+    "time_collapse": ("number", 0),
+    "min_history": ("int", 2),
+    "horizon": ("int", 1),
+    "patience": ("int", 1),
+    "power": ("prob", 0),
+    "futility_power": ("prob", 0),
+    "min_confirm": ("int", 2),
+}
+ON_CONVERGED = ("stop", "explore")
+
+
+def _verify(value: Any, path: str, where: _Where) -> VerifySettings:
+    if not isinstance(value, dict):
+        raise _type_error(path, "a table", value, where)
+    for key in value:
+        if key not in _VERIFY_KEYS:
+            raise where.error(
+                f"unknown key '{path}.{key}'", todo=f"known keys: {', '.join(_VERIFY_KEYS)}"
+            )
+    kwargs: dict[str, Any] = {}
+    for key, option in value.items():
+        kind, least = _VERIFY_KEYS[key]
+        key_path = f"{path}.{key}"
+        if kind == "int":
+            kwargs[key] = _integer(option, key_path, where, least=least)
+        elif kind == "choice":
+            kwargs[key] = _choice(option, ON_CONVERGED, key_path, where)
+        else:
+            number = _number(option, key_path, where, positive=kind != "number")
+            too_big = number >= 1 if kind == "prob" else kind == "prob1" and number > 1
+            if too_big:
+                raise _type_error(key_path, "a number between 0 and 1", option, where)
+            kwargs[key] = number
+    return VerifySettings(**kwargs)
 
 
 def _metrics(value: Any, where: _Where) -> dict[str, MetricSpec]:

@@ -49,6 +49,9 @@ class LoopParts:
     decide: Decide  # may answer "k more paired seeds" (an int) before its verdict
     clock: Callable[[], float] = time.monotonic
     first_stage: int | None = None  # seeds of the first look; None: all of them at once
+    # The verified decision (issue 4): calibration, staged paired tests under online FDR
+    # control, quarantine re-checks, convergence and re-validation. None: `decide` alone.
+    verifier: Any | None = None
 
 
 @dataclass
@@ -175,6 +178,10 @@ class Run:
         self.started_at = time.time()
         self.stop_reason = ""
         self.escalated: set[int] = set()
+        self.calibrated = False
+        self.revalidations: list[dict[str, Any]] = []
+        self.converged_reason = ""
+        self._verifier_state: Mapping[str, Any] | None = None
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -218,6 +225,8 @@ class Run:
                 self.tally.count(Verdict(v["status"], tuple(v["reasons"]), v["stats"]))
                 self.pending.pop(it, None)
                 self.next_iteration = max(self.next_iteration, it + 1)
+                if data.get("verifier") is not None:
+                    self._verifier_state = data["verifier"]
             elif kind in ("select", "proposal", "commit"):
                 p = self.pending.setdefault(int(data["iteration"]), _Pending())
                 if kind == "select":
@@ -230,9 +239,17 @@ class Run:
                 self.stop_reason = data.get("reason", "")
             elif kind == "escalation":
                 self.escalated.add(int(data["iteration"]))
+            elif kind == "calibration":
+                self.calibrated = True
+                self._verifier_state = data.get("verifier")
+            elif kind == "revalidation":
+                self.revalidations.append(dict(data))
+            elif kind == "converged":
+                self.converged_reason = str(data.get("reason", ""))
 
     def resume(self) -> None:
         self.replay()
+        self.restore_verifier()
         if not self.history:
             raise LadderError(
                 "the run has no baseline yet",
@@ -243,17 +260,44 @@ class Run:
             "resume", {"next_iteration": self.next_iteration, "evaluations_kept": len(self.evals)}
         )
 
+    def restore_verifier(self, *, calibrate: bool = True) -> None:
+        """A resumed run's verifier continues from its journaled state."""
+        verifier = self.parts.verifier
+        if verifier is None:
+            return
+        if self._verifier_state is not None:
+            self.parts.verifier = type(verifier)(self.config, self._verifier_state)
+        if calibrate and not self.calibrated and self.history:
+            self._calibrate(self.history[0].commit)
+
     def loop(self) -> str:
-        """Iterate until a budget ends; returns why it stopped."""
+        """Iterate until a budget ends or the search converges; returns why it stopped."""
         while True:
-            reason = self._budget_left()
+            reason = self._budget_left() or self._converged()
             if reason:
                 break
             self.iterate(self.next_iteration)
             self.next_iteration += 1
+        if self.parts.verifier is not None and self.tally.kept:
+            self.revalidate("final")
         self.journal.append("stop", {"reason": reason, "tally": dataclasses.asdict(self.tally)})
         self.stop_reason = reason
         return reason
+
+    def _converged(self) -> str:
+        verifier = self.parts.verifier
+        if verifier is None:
+            return ""
+        reason = str(verifier.converged(self.history))
+        if reason and reason != self.converged_reason:
+            self.converged_reason = reason
+            self.journal.append(
+                "converged", {"reason": reason, "iteration": self.next_iteration - 1}
+            )
+            self.report(reason)
+        if reason and self.config.verify.on_converged == "stop":
+            return reason
+        return ""
 
     def _budget_left(self) -> str:
         c = self.config
@@ -289,6 +333,34 @@ class Run:
         self.history.append(base)
         self.journal.append("baseline", {"candidate": _candidate_dict(base)})
         self.report(f"baseline {sha[:8]}: {_fmt_metrics(base.metrics)}")
+        if self.parts.verifier is not None:
+            self._calibrate(sha)
+
+    def _calibrate(self, sha: str) -> None:
+        """The baseline again on the same seeds: the run's noise, journaled."""
+        tree = self.ws.checkout(PARENT_SLOT, sha)
+        seeds = self._seeds(0)
+        first = self._evaluate(
+            0, [self._job(f"it0/baseline/s{k}", tree, s) for k, s in enumerate(seeds)]
+        )
+        second = self._evaluate(
+            0, [self._job(f"it0/calibration/s{k}", tree, s) for k, s in enumerate(seeds)]
+        )
+        verifier = self.parts.verifier
+        assert verifier is not None
+        summary = verifier.calibrate(first, second)
+        self.calibrated = True
+        self.journal.append(
+            "calibration",
+            {"summary": _jsonable(summary), "verifier": _jsonable(verifier.state())},
+        )
+        target = self.config.target.name
+        noise = summary.get("metrics", {}).get(target, {})
+        self.report(
+            f"calibration: {target} seed-to-seed sd {noise.get('seed_sd', 0):.4g}, "
+            f"re-run sd {noise.get('rerun_sd', 0):.4g}; minimum effect "
+            f"{summary.get('min_effect', 0):.4g}"
+        )
 
     # --- one iteration -------------------------------------------------------------
 
@@ -351,7 +423,71 @@ class Run:
                 )
         parent_tree = self.ws.checkout(PARENT_SLOT, parent.commit)
         _, cand_results, verdict = self._paired(it, parent_tree, tree)
+        if verdict.status == "quarantine" and self.parts.verifier is not None:
+            verdict = self._recheck(it, verdict, parent_tree, tree)
         return self._decided(it, selection, proposal, verdict, sha, cand_results)
+
+    def _recheck(self, it: int, flagged: Verdict, parent_tree: Path, tree: Path) -> Verdict:
+        """A too-good-to-be-true result, evaluated again on fresh seeds; it stays in
+        quarantine until a person reviews it (`ladder agent review`)."""
+        seeds = [
+            derive_seed(self.config.seed, self.run_id, it, "recheck", k)
+            for k in range(self.config.seeds)
+        ]
+        jobs = [
+            self._job(f"it{it}/recheck-parent/s{k}", parent_tree, s) for k, s in enumerate(seeds)
+        ]
+        jobs += [self._job(f"it{it}/recheck-candidate/s{k}", tree, s) for k, s in enumerate(seeds)]
+        results = self._evaluate(it, jobs)
+        n = len(seeds)
+        verifier = self.parts.verifier
+        assert verifier is not None
+        verdict: Verdict = verifier.recheck(flagged, results[:n], results[n:])
+        self.journal.append(
+            "recheck",
+            {
+                "iteration": it,
+                "verdict": {
+                    "status": verdict.status,
+                    "reasons": list(verdict.reasons),
+                    "stats": _jsonable(verdict.stats),
+                },
+            },
+        )
+        return verdict
+
+    def revalidate(self, tag: str) -> dict[str, Any] | None:
+        """The verified best against the baseline on fresh seeds: the headline gain with
+        its confidence interval; a keep whose gain does not replicate is flagged."""
+        top = best(self.history, self.config)
+        if top.status == "baseline" or self.parts.verifier is None:
+            return None
+        n = len(self.revalidations)
+        base_tree = self.ws.checkout(PARENT_SLOT, self.history[0].commit)
+        best_tree = self.ws.checkout(CANDIDATE_SLOT, top.commit)
+        seeds = [
+            derive_seed(self.config.seed, self.run_id, "revalidate", n, k)
+            for k in range(self.config.seeds)
+        ]
+        jobs = [self._job(f"reval{n}/baseline/s{k}", base_tree, s) for k, s in enumerate(seeds)]
+        jobs += [self._job(f"reval{n}/best/s{k}", best_tree, s) for k, s in enumerate(seeds)]
+        results = self._evaluate(None, jobs)  # no iteration: the best against the baseline
+        outcome = dict(self.parts.verifier.revalidate(results[: len(seeds)], results[len(seeds) :]))
+        record = {
+            "n": n,
+            "tag": tag,
+            "commit": top.commit,
+            "iteration": top.iteration,
+            **_jsonable(outcome),
+        }
+        self.revalidations.append(record)
+        self.journal.append("revalidation", record)
+        flag = "" if outcome.get("replicated") else "  (NOT replicated: the gain may be noise)"
+        self.report(
+            f"re-validation ({tag}): best #{top.iteration} {top.commit[:8]} against the baseline: "
+            f"{outcome.get('headline', '')}{flag}"
+        )
+        return record
 
     def _paired(
         self, it: int, parent_tree: Path, tree: Path
@@ -368,7 +504,12 @@ class Run:
             jobs += [self._job(f"it{it}/candidate/s{k}", tree, s) for k, s in enumerate(seeds[:n])]
             results = self._evaluate(it, jobs)
             parent_results, cand_results = results[:n], results[n:]
-            out = self.parts.decide(parent_results, cand_results, self.config, self.history)
+            verifier = self.parts.verifier
+            out = (
+                verifier.judge(parent_results, cand_results, self.history)
+                if verifier is not None
+                else self.parts.decide(parent_results, cand_results, self.config, self.history)
+            )
             if isinstance(out, Verdict):
                 return parent_results, cand_results, out
             if n >= len(seeds) or out <= 0:
@@ -487,6 +628,9 @@ class Run:
             self.ws.record(sha, it, verdict)
             if verdict.status == "keep":
                 self.ws.advance(sha)
+        verifier_state = (
+            _jsonable(self.parts.verifier.state()) if self.parts.verifier is not None else None
+        )
         self.journal.append(
             "decision",
             {
@@ -497,6 +641,7 @@ class Run:
                     "reasons": list(verdict.reasons),
                     "stats": _jsonable(verdict.stats),
                 },
+                "verifier": verifier_state,
             },
         )
         self.history.append(cand)
@@ -504,6 +649,9 @@ class Run:
         self.report(_line(cand, verdict, self.history, self.config))
         if self.on_result is not None:
             self.on_result(cand, verdict)
+        every = self.config.verify.revalidate_every if self.parts.verifier is not None else 0
+        if verdict.status == "keep" and every and self.tally.kept % every == 0:
+            self.revalidate(f"after {self.tally.kept} keeps")
         return verdict
 
     # --- evaluation ----------------------------------------------------------------
@@ -524,7 +672,7 @@ class Run:
             env=pass_through(self.config.pass_env),
         )
 
-    def _evaluate(self, it: int, jobs: Sequence[EvalJob]) -> list[EvalResult]:
+    def _evaluate(self, it: int | None, jobs: Sequence[EvalJob]) -> list[EvalResult]:
         """Results for `jobs`, reusing journaled ones: nothing is evaluated twice."""
         todo = [j for j in jobs if j.key not in self.evals]
 

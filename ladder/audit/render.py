@@ -57,6 +57,10 @@ def _blocked(p_level: int | None, reasons: tuple[str, ...]) -> str:
     return f"level {p_level} ({LEVEL_NAMES[p_level]}): " + "; ".join(reasons)
 
 
+def _surface_text(report: AuditReport, lesson_id: str) -> str:
+    return ", ".join(report.surfaces.get(lesson_id, ())) or "nowhere (a note someone must read)"
+
+
 # --- table ---------------------------------------------------------------------------
 
 
@@ -87,6 +91,19 @@ def table(report: AuditReport, out: TextIO) -> None:
         console.print(lessons)
     elif not report.initialized:
         console.print("no .ladder/ here: run `ladder init`, then `ladder adopt` to turn the prose rules into lessons")
+
+    if report.surfaces:
+        where = Table(title="Enforced where", title_justify="left")
+        for name in ("id", "level", "surfaces"):
+            where.add_column(name)
+        for row in report.lessons:
+            where.add_row(escape(row.id), str(row.level), escape(_surface_text(report, row.id)))
+        console.print(where)
+    for gap in report.agent_gaps:
+        console.print(f"agent gap: {escape(gap)}")
+    if report.taught:
+        console.print(f"lessons taught by agent runs: {len(report.taught)} "
+                      f"({escape(', '.join(sorted(report.taught)))})")
 
     if report.promotable:
         promo = Table(title="Promotion", title_justify="left")
@@ -148,6 +165,16 @@ def markdown(report: AuditReport, out: TextIO) -> None:
             [(f"`{r.id}`", f"{r.level} {r.level_name}", r.title, r.status, r.fired, r.suppressed)
              for r in report.lessons],
         )
+    if report.surfaces:
+        lines += ["## Enforced where", ""]
+        lines += _md_table(("id", "level", "surfaces"),
+                           [(f"`{r.id}`", r.level, _surface_text(report, r.id)) for r in report.lessons])
+    if report.agent_gaps:
+        lines += ["## Inside the coding agents", ""]
+        lines += [f"- {gap}" for gap in report.agent_gaps] + [""]
+    if report.taught:
+        lines += ["## Lessons taught by agent runs", ""]
+        lines += [f"- `{lesson}` (run {run})" for lesson, run in sorted(report.taught.items())] + [""]
     if report.promotable:
         lines += ["## Promotion", ""]
         lines += _md_table(

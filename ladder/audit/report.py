@@ -85,6 +85,12 @@ class AuditReport:
     adopted: Mapping[str, str]  # inventory location -> lesson id
     gaps: tuple[Gap, ...]
     totals: Mapping[str, Any]
+    # Where each lesson is enforced (git-hook, ci, guard:claude, rules:cursor...) and the
+    # level-5 lessons not enforced inside the coding agents in use (ladder.agents.surfaces).
+    surfaces: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    agent_gaps: tuple[str, ...] = ()
+    # Lessons an agent run taught (their `source` names the run): lesson id -> run id.
+    taught: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def build(project: Project) -> AuditReport:
@@ -99,6 +105,7 @@ def build(project: Project) -> AuditReport:
     suppressions = _suppressions(project) if project.initialized else {}
     levels = {n: sum(1 for x in active if x.level == n) for n in range(MIN_LEVEL, MAX_LEVEL + 1)}
     shares = _shares(active, items, adopted)
+    surfaces, agent_gaps = _surfaces(project, lessons)
     return AuditReport(
         initialized=project.initialized,
         lessons=tuple(
@@ -118,7 +125,24 @@ def build(project: Project) -> AuditReport:
         adopted=adopted,
         gaps=tuple(gaps(items, active, adopted)),
         totals=_totals(active, items, adopted),
+        surfaces=surfaces,
+        agent_gaps=tuple(agent_gaps),
+        taught=_taught(lessons),
     )
+
+
+def _taught(lessons: Sequence[Lesson]) -> dict[str, str]:
+    from ladder.agent.skills.failures import taught_by
+
+    return {x.id: run for x in lessons if (run := taught_by(x))}
+
+
+def _surfaces(project: Project, lessons: Sequence[Lesson]) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    if not project.initialized:
+        return {}, []
+    from ladder.agents.surfaces import report
+
+    return report(project, lessons)
 
 
 # --- shares ------------------------------------------------------------------------
@@ -347,4 +371,7 @@ def to_dict(report: AuditReport) -> dict[str, Any]:
         ],
         "gaps": [dataclasses.asdict(g) for g in report.gaps],
         "totals": dict(report.totals),
+        "surfaces": {k: list(v) for k, v in sorted(report.surfaces.items())},
+        "agent_gaps": list(report.agent_gaps),
+        "taught_by_runs": {"count": len(report.taught), "lessons": dict(sorted(report.taught.items()))},
     }

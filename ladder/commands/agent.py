@@ -139,6 +139,12 @@ def summary(the_run: Any) -> str:
         b, v = base.metrics[name], top.metrics[name]
         rel = (v - b) / abs(b) * 100 if b else 0.0
         line += f"\nbest {name} {v:.6g} vs baseline {b:.6g} ({rel:+.1f}%), commit {top.commit[:8] or '-'}"
+    if getattr(the_run, "revalidations", None):
+        last = the_run.revalidations[-1]
+        flag = "" if last.get("replicated") else " - NOT replicated: treat the gain as noise"
+        line += f"\nverified against the baseline on fresh seeds: {last.get('headline', '')}{flag}"
+    if getattr(the_run, "converged_reason", ""):
+        line += f"\n{the_run.converged_reason}"
     if the_run.config.decision == "crude":
         line += "\n(crude decisions: single seed, keep if better: UNVERIFIED)"
     return line

@@ -91,7 +91,7 @@ def run(
     directory: str | None = None,
     iterations: int = 30,
     workers: int = 2,
-    seeds: int = 2,
+    seeds: int = 8,
     seed: int = 0,
 ) -> int:
     import importlib.util

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ladder.project import Project
 
 
-def install(project: Project) -> int:
+def install(project: Project, agents: Sequence[str] = ()) -> int:
     from ladder.hooks import precommit
 
     changed = precommit.ensure_config(project)
@@ -14,10 +16,21 @@ def install(project: Project) -> int:
         f"ladder: {'added the ladder hook to' if changed else 'kept'} {precommit.CONFIG}; "
         "git hooks installed (pre-commit, pre-push)"
     )
+    install_agents(project, agents)
     return 0
 
 
-def status(project: Project) -> int:
+def install_agents(project: Project, agents: Sequence[str]) -> None:
+    """Merge ladder's entries into each agent's configuration (`--agent`, repeatable)."""
+    from ladder.agents.registry import get_agent
+
+    for name in dict.fromkeys(agents):
+        agent = get_agent(name)
+        changed = agent.install(project)
+        print(f"ladder: {'wrote' if changed else 'kept'} {agent.path} ({name})")
+
+
+def status(project: Project, agents: Sequence[str] = ()) -> int:
     from ladder.hooks import precommit
 
     st = precommit.status(project)
@@ -28,9 +41,27 @@ def status(project: Project) -> int:
     for hook_type, ok in sorted(st.installed.items()):
         print(f"git {hook_type} hook: {'installed' if ok else 'NOT installed'}")
     healthy = st.config_has_hook and all(st.installed.values())
-    if not healthy:
-        print("run `ladder hooks install` to fix")
-    return 0 if healthy else 1
+    agents_ok = agent_status(project, agents)
+    if not healthy or not agents_ok:
+        flags = "".join(f" --agent {a}" for a in dict.fromkeys(agents))
+        print(f"run `ladder hooks install{flags}` to fix")
+    return 0 if healthy and agents_ok else 1
+
+
+def agent_status(project: Project, wanted: Sequence[str]) -> bool:
+    """Print each agent integration present (or asked for); False when an asked one is missing."""
+    from ladder.agents.registry import AGENTS, get_agent
+
+    for name in wanted:
+        get_agent(name)  # an unknown name is bad input, not "missing"
+    ok = True
+    for name, agent in AGENTS.items():
+        st = agent.status(project)
+        if not st.installed and name not in wanted and not (project.root / agent.path).exists():
+            continue  # this agent is not used here
+        print(f"agent {name}: {st.path}: {'installed' if st.installed else 'NOT installed'} ({st.detail})")
+        ok = ok and (st.installed or name not in wanted)
+    return ok
 
 
 def uninstall(project: Project) -> int:

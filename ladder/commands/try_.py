@@ -56,6 +56,7 @@ def run(project: Project, *, message: str) -> int:
     paths.dir.mkdir(parents=True, exist_ok=True)
     the_run: Run = open_run(project, paths, config, report=print)
     the_run.replay()
+    the_run.restore_verifier(calibrate=False)  # its FDR wealth carries across tries
     if not the_run.history:
         the_run.start(parent, evaluate=False)
     it = the_run.next_iteration

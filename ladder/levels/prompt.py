@@ -120,7 +120,9 @@ class PromptCompiler:
         for name, path in targets(project):
             if write_if_changed(path, expected(read_exact(path), lessons, name)):
                 written.append(project.root / name)
-        return written
+        from ladder.agents import cursor  # the same rules, once `--agent cursor` created its file
+
+        return written + cursor.refresh(project, lessons)
 
     def drift(self, lessons: Sequence[Lesson], project: Project) -> list[str]:
         out = []
@@ -135,4 +137,6 @@ class PromptCompiler:
                 out.append(f"{name} is missing: `ladder init` writes it")
             elif current != want:
                 out.append(f"{name}: the ladder block is missing or differs from .ladder/lessons")
-        return out
+        from ladder.agents import cursor
+
+        return out + cursor.drift(project, lessons)

@@ -110,8 +110,14 @@ def half_made_commit(root: Path, run: str) -> None:
     [it] = _iterations_with(records, "proposal") - _iterations_with(records, "decision")
     parent = next(r["data"]["parent"] for r in of_kind(records, "select") if r["data"]["iteration"] == it)
     if git(tree, "rev-parse", "HEAD").stdout.strip() == parent:
+        # The kill may land before the proposal reached the tree: put the journaled
+        # proposal there, as the orphaned `git add -A && git commit` would have.
+        proposal = next(r["data"] for r in of_kind(records, "proposal") if r["data"]["iteration"] == it)
+        for name, text in proposal["files"].items():
+            (tree / name).write_text(text)
+        git(tree, "add", "-A")
         made = git(tree, "commit", "-q", "--no-verify", "-m", "orphaned commit", check=False)
-        assert made.returncode == 0, made.stdout + made.stderr  # the proposal was staged
+        assert made.returncode == 0, made.stdout + made.stderr
     assert git(tree, "rev-parse", "HEAD^").stdout.strip() == parent
 
 

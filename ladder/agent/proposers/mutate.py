@@ -11,6 +11,14 @@ Sites (where a mutation can happen) and their operators:
 - one simple statement (a call, an assignment) inside a function body: `delete`.
 
 Every site lists only edits that change the code, so a proposal is never a no-op.
+
+Weights (`operator_weights`, set by the skill library or the `weights` option) are keyed
+by operator (`scale`); an operator absent weighs 1 and 0 turns it off. Keys may also
+name a site and a direction, `scale:LR` or `scale:LR:up` (`direction()` below): with
+such keys each (site, edit) pair is drawn by its most specific weight, so a skill that
+raised `LR` before makes raising `LR` likelier without ruling anything else out, and a
+site a key weighs above 1 may be tried again before coverage is complete (the evidence
+of a skill, not the order of exploration, decides when to exploit it).
 The choice is reproducible from `ctx.rng`: files are read in sorted order, sites in
 source order, and nothing else is random. Formatting survives: libcst round-trips the
 untouched code byte for byte.
@@ -18,6 +26,7 @@ untouched code byte for byte.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -105,14 +114,13 @@ class MutateProposer:
         # run explores every kind of change once before it exploits any.
         seen = {_site_key(a.features) for a in ctx.attempts if a.features}
         fresh = [c for c in sites if _site_key(_features(c[0], c[2])) not in seen]
-        pool = fresh or sites
+        pool = (fresh + _favoured(sites, fresh, self.operator_weights)) if fresh else sites
         for _ in range(_REDRAWS):
             chosen = _pick(pool, self.operator_weights, ctx.rng)
             if chosen is None:
                 self.last_error = "every operator with a site has weight 0"
                 return None
-            path, parsed, site = chosen
-            edit = site.edits[ctx.rng.randrange(len(site.edits))]
+            path, parsed, site, edit = chosen
             proposal = _proposal(path, parsed.module, site, edit)
             if proposal.description not in tried:
                 return proposal
@@ -156,7 +164,7 @@ def _check_weights(weights: Mapping[str, Any] | None) -> Mapping[str, float] | N
         return None
     out: dict[str, float] = {}
     for op, w in weights.items():
-        if op not in OPERATORS:
+        if op.split(":", 1)[0] not in OPERATORS:
             raise LadderError(
                 f"unknown mutation operator {op!r} in proposer weights",
                 where="[tool.ladder.agent] proposer",
@@ -171,25 +179,100 @@ def _check_weights(weights: Mapping[str, Any] | None) -> Mapping[str, float] | N
     return out
 
 
-_Choice = tuple[str, _Parsed, Site]
+_Site = tuple[str, _Parsed, Site]
+_Choice = tuple[str, _Parsed, Site, Edit]
 
 
 def _pick(
-    sites: Sequence[_Choice], weights: Mapping[str, float] | None, rng: Random
+    sites: Sequence[_Site], weights: Mapping[str, float] | None, rng: Random
 ) -> _Choice | None:
-    """Uniform over sites; with weights, an operator by weight, then a site uniformly.
+    """Uniform over sites; with weights, an operator by weight, then a site uniformly;
+    with site keys (`scale:LR`, `scale:LR:up`), a (site, edit) pair by its weight.
 
     Operators absent from `weights` weigh 1; weight 0 turns an operator off.
     """
+    if weights and any(":" in key for key in weights):
+        return _pick_by_site(sites, weights, rng)
     if not weights:
-        return sites[rng.randrange(len(sites))]
+        path, parsed, site = sites[rng.randrange(len(sites))]
+        return path, parsed, site, site.edits[rng.randrange(len(site.edits))]
     ops = [op for op in OPERATORS if any(s.operator == op for _, _, s in sites)]
     ws = [weights.get(op, 1.0) for op in ops]
     if sum(ws) <= 0:
         return None
     op = rng.choices(ops, weights=ws)[0]
     pool = [c for c in sites if c[2].operator == op]
-    return pool[rng.randrange(len(pool))]
+    path, parsed, site = pool[rng.randrange(len(pool))]
+    return path, parsed, site, site.edits[rng.randrange(len(site.edits))]
+
+
+def _favoured(
+    sites: Sequence[_Site], fresh: Sequence[_Site], weights: Mapping[str, float] | None
+) -> list[_Site]:
+    """Tried sites that a site key weighs above 1 (a skill's evidence): they compete
+    with the fresh ones instead of waiting for coverage to finish."""
+    if not weights or not any(":" in key for key in weights):
+        return []
+    new = {id(site) for _, _, site in fresh}
+    out = []
+    for path, parsed, site in sites:
+        if id(site) in new:
+            continue
+        keys = [f"{site.operator}:{site.symbol}"]
+        keys += [f"{site.operator}:{site.symbol}:{direction(site.operator, site.old, e.new)}"
+                 for e in site.edits]
+        if any(weights.get(k, 0.0) > 1.0 for k in keys):
+            out.append((path, parsed, site))
+    return out
+
+
+def _pick_by_site(
+    sites: Sequence[_Site], weights: Mapping[str, float], rng: Random
+) -> _Choice | None:
+    """Each (site, edit) weighs its most specific key over the site's number of edits,
+    so a site's total weight does not grow with how many edits it offers."""
+    pairs: list[_Choice] = []
+    ws: list[float] = []
+    for path, parsed, site in sites:
+        for edit in site.edits:
+            how = direction(site.operator, site.old, edit.new)
+            keys = (f"{site.operator}:{site.symbol}:{how}", f"{site.operator}:{site.symbol}",
+                    site.operator)
+            w = next((weights[k] for k in keys if k in weights), 1.0)
+            pairs.append((path, parsed, site, edit))
+            ws.append(w / len(site.edits))
+    if sum(ws) <= 0:
+        return None
+    return pairs[rng.choices(range(len(pairs)), weights=ws)[0]]
+
+
+def direction(operator: str, old: str, new: str) -> str:
+    """Which way an edit goes: `up`/`down` for numbers, the new value for `flip` and
+    `choice` (`True`, `gelu`), `delete` for deletions. Skills and weights use it."""
+    if operator in ("scale", "shift"):
+        before, after = _as_number(old), _as_number(new)
+        if before is None or after is None:
+            return "changed"
+        return "up" if after > before else "down"
+    if operator == "choice":
+        try:
+            value = ast.literal_eval(new)
+        except (ValueError, SyntaxError):
+            return new
+        return value if isinstance(value, str) else new
+    if operator == "flip":
+        return new
+    return operator
+
+
+def _as_number(code: str) -> float | None:
+    try:
+        value = ast.literal_eval(code.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
 
 
 # --- applying ------------------------------------------------------------------------

@@ -1,0 +1,411 @@
+"""Do learnings compound? Skills and failure lessons carried across runs, against none.
+
+A family of related synthetic tasks: one training configuration (`PROGRAM`, fifty-odd
+constants, two flags and a choice), whose optimum differs from task to task in magnitude
+but shares its structure (LR wants to go up, WD down, DEPTH up, ...). Most constants
+do nothing; the crash region is LR above 0.25 (the loss keeps falling as LR rises, so
+the search is drawn to it), WIDTH of 1024 or more (out of memory), and MOMENTUM or BETA2
+raised or EPS lowered from their defaults (diverge).
+
+Each arm runs three consecutive tasks with the same iteration budget:
+  (a) carry: one repository; every run starts with the skills and lessons the earlier
+      runs left (`Learner` on its `.ladder/`), its proposals weighted by them and
+      checked against its level-5 lessons before evaluation;
+  (b) independent: a fresh repository per run, nothing carried (crude hill climbing's
+      memorylessness, with the same proposer and decision).
+
+The loop is simulated in-process -- no worktrees or commits -- with the real parts
+around it: the real MutateProposer, the real decision (`ladder.agent.decide.decide`,
+paired seeds), the real Learner writing real skill and lesson files into a real
+repository set up by `ladder init`, lessons promoted through the real gates, and the
+real rule engine (`ladder.rules.runner.check`) as the pre-evaluation check.
+
+Printed per run (mean and sd over replicate families): hit rate (verified keeps per
+evaluation), evaluations saved by blocks of taught lessons, evaluations spent in the
+crash region, evaluations to reach the target objective. Then the stale-skill check:
+a later task whose WD optimum is reversed, run until the "Decrease WD" skill is
+deprecated, counting its applications.
+
+Targets: (a) run 3's hit rate >= 2x run 1's while (b) stays flat within noise; (a)
+runs 2-3 spend >= 90% fewer evaluations in the crash region than run 1; the stale
+skill is deprecated within 10 applications.
+
+Usage: python bench/compounding.py [--reps 5] [--budget 60] [--seeds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import math
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ladder.agent.config import AgentConfig, MetricSpec, ProposerSpec
+from ladder.agent.decide import decide
+from ladder.agent.proposers.mutate import MutateProposer
+from ladder.agent.records import (
+    Attempt,
+    Candidate,
+    EvalResult,
+    Proposal,
+    ProposalContext,
+    Verdict,
+)
+from ladder.agent.skills import Learner
+from ladder.agent.skills.library import load_skills
+from ladder.lesson import Lesson
+from ladder.project import Project
+from ladder.rules.base import CheckRequest
+from ladder.rules.runner import check
+from ladder.store import load_lessons
+from testing.fixtures import make_repo, set_git_env
+
+FILE = "train.py"
+
+# name -> (default, direction of the optimum from it, its distance as a factor range)
+SIGNAL = {
+    # The loss keeps falling as LR rises, up to past the edge of stability (0.25):
+    # the search is drawn to the crash region, as real ones are.
+    "LR": (0.01, "up", (40.0, 60.0)),
+    "WD": (0.5, "down", (8.0, 16.0)),
+    "DEPTH": (2, "up", (4.0, 6.0)),
+    "WIDTH": (64, "up", (4.0, 8.0)),
+    "WARMUP": (2000, "down", (8.0, 16.0)),
+    "DROPOUT": (0.4, "down", (4.0, 8.0)),
+}
+# At the edge of the crash region, and otherwise without effect: raising MOMENTUM or
+# BETA2, or lowering EPS, diverges.
+EDGE = {"MOMENTUM": 0.9, "BETA2": 0.98, "EPS": 1e-08}
+# Knobs that change nothing: most of a real configuration.
+DISTRACTORS = {f"KNOB_{n:02d}": v for n, v in enumerate(
+    [50, 500, 1000, 4, 2, 7, 80, 3, 5000, 20, 10000, 256, 3, 600.0, 4, 100, 512, 8, 0.9, 0.8,
+     16, 0.5, 12, 300, 0.25, 64, 9, 0.001, 30, 1.5, 6, 2048, 0.05, 40, 0.7, 11, 128, 3.0, 24, 0.3])}
+PROGRAM = (
+    '"""A synthetic training configuration (bench/compounding.py)."""\n'
+    + "".join(f"{k} = {v[0]!r}\n" for k, v in SIGNAL.items())
+    + "".join(f"{k} = {v!r}\n" for k, v in EDGE.items())
+    + "".join(f"{k} = {v!r}\n" for k, v in DISTRACTORS.items())
+    + "USE_NORM = False\nCOMPILE = False\n"
+    + 'ACTIVATION = "relu"  # ladder: choices relu gelu silu\n'
+)
+
+WEIGHT = 0.05  # loss per squared log-factor of distance from a constant's optimum
+NORM_GAIN = 0.3
+ACTIVATION_GAIN = {"relu": 0.0, "silu": 0.1, "gelu": 0.2}
+TARGET_SHARE = 0.5  # the target objective: half the possible improvement
+
+def crashes(p: Mapping[str, object]) -> str:
+    """The crash region: why the program crashes there ("" outside it)."""
+    if _f(p, "LR") > 0.25:
+        return "loss is nan (diverged)"
+    if _f(p, "WIDTH") >= 1024:
+        return "CUDA out of memory"
+    if _f(p, "MOMENTUM") >= 0.95 or _f(p, "BETA2") >= 0.99 or _f(p, "EPS") < 9.5e-9:
+        return "loss is nan (diverged)"
+    return ""
+
+
+def _f(p: Mapping[str, object], name: str) -> float:
+    value = p[name]
+    assert isinstance(value, (int, float))
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Task:
+    optimum: Mapping[str, float]
+
+    def loss(self, p: Mapping[str, object]) -> float:
+        total = 1.0
+        for name, best in self.optimum.items():
+            total += WEIGHT * math.log(max(_f(p, name), 1e-12) / best) ** 2
+        total -= NORM_GAIN if p["USE_NORM"] is True else 0.0
+        total -= ACTIVATION_GAIN.get(str(p["ACTIVATION"]), 0.0)
+        return total
+
+    def best_loss(self) -> float:
+        return 1.0 - NORM_GAIN - max(ACTIVATION_GAIN.values())
+
+    def target(self) -> float:
+        start = self.loss(params(PROGRAM))
+        return start - TARGET_SHARE * (start - self.best_loss())
+
+
+def make_task(rng: random.Random, reverse: Sequence[str] = ()) -> Task:
+    defaults = params(PROGRAM)
+    optimum = {}
+    for name, (_, way, (lo, hi)) in SIGNAL.items():
+        factor = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+        up = (way == "up") != (name in reverse)
+        optimum[name] = _f(defaults, name) * (factor if up else 1 / factor)
+    return Task(optimum)
+
+
+def params(text: str) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            out[node.targets[0].id] = ast.literal_eval(node.value)
+    return out
+
+
+def evaluate(task: Task, text: str, seed: int, key: str) -> EvalResult:
+    p = params(text)
+    why = crashes(p)
+    if why:
+        return EvalResult(key, seed, {}, ok=False, reason=why)
+    # Common random numbers: the noise depends on the seed only, so paired seeds cancel
+    # it; the loss is printed to 3 decimals, so a change too small to show is a tie.
+    noise = random.Random(seed).gauss(0, 0.01)
+    return EvalResult(key, seed, {"loss": round(task.loss(p) + noise, 3)}, ok=True)
+
+
+# --- one simulated run -----------------------------------------------------------------
+
+
+@dataclass
+class RunStats:
+    iterations: int = 0
+    evaluated: int = 0
+    kept: int = 0
+    blocked_taught: int = 0
+    crash_region: int = 0
+    to_target: int | None = None
+    learner: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def hit_rate(self) -> float:
+        return self.kept / self.evaluated if self.evaluated else 0.0
+
+
+def config(seeds: int, budget: int) -> AgentConfig:
+    return AgentConfig(
+        editable=(FILE,), eval="(in-process)", metrics={"loss": MetricSpec("loss")},
+        seeds=seeds, iterations=budget, proposer=ProposerSpec("mutate"), strategy="hill",
+    )
+
+
+def level5(project: Project) -> list[Lesson]:
+    return [x for x in load_lessons(project) if x.level == 5 and x.status == "active" and x.rule]
+
+
+def simulate(project: Project, run_id: str, task: Task, cfg: AgentConfig, seed: int,
+             workdir: Path) -> RunStats:
+    learner = Learner(project, run_id, cfg, clock=lambda: 0.0)
+    proposer = MutateProposer()
+    lessons = level5(project)
+    stats = RunStats()
+    parent_text = PROGRAM
+    parent_sha = _sha(parent_text)
+    best = task.loss(params(PROGRAM))
+    target = task.target()
+    attempts: list[Attempt] = []
+    (workdir / FILE).write_text(parent_text, encoding="utf-8")
+    for it in range(1, (cfg.iterations or 0) + 1):
+        rng = random.Random(f"{seed}/{it}")  # the same draws in both arms' first run
+        guidance = learner.before_proposal(it, rng)
+        proposer.operator_weights = guidance.operator_weights
+        ctx = ProposalContext(root=workdir, editable=cfg.editable, iteration=it, rng=rng,
+                              attempts=tuple(attempts), skills=guidance.skills_text)
+        proposal = proposer.propose(ctx)
+        stats.iterations += 1
+        if proposal is None:
+            continue
+        text = proposal.files[FILE]
+        verdict, cand = _judge(task, cfg, lessons, workdir, it, proposal, text, parent_text,
+                               parent_sha, seed)
+        if verdict.status == "blocked":
+            stats.blocked_taught += 1
+        else:
+            stats.evaluated += 1
+            stats.crash_region += bool(crashes(params(text)))
+        learner.after_decision(cand, verdict, proposal, {FILE: parent_text},
+                               {FILE: text} if verdict.status != "blocked" else {})
+        if learner.lessons_changed():
+            lessons = level5(project)
+        attempts.append(Attempt(it, proposal.description, verdict.status, cand.effect,
+                                features=proposal.features))
+        if verdict.status == "keep":
+            stats.kept += 1
+            parent_text, parent_sha = text, cand.commit
+            (workdir / FILE).write_text(parent_text, encoding="utf-8")
+            best = min(best, task.loss(params(text)))
+            if stats.to_target is None and best <= target:
+                stats.to_target = stats.evaluated
+    stats.learner = learner.summary()
+    return stats
+
+
+def _judge(task: Task, cfg: AgentConfig, lessons: Sequence[Lesson], workdir: Path, it: int,
+           proposal: Proposal, text: str, parent_text: str, parent_sha: str,
+           seed: int) -> tuple[Verdict, Candidate]:
+    """The pre-evaluation check against level-5 lessons, then the paired decision."""
+    findings = check(CheckRequest(root=workdir, files=[FILE], contents={FILE: text}, agent=True),
+                     lessons) if lessons else []
+    base = dict(iteration=it, parent=parent_sha, description=proposal.description,
+                features=proposal.features)
+    if findings:
+        ids = sorted({f.lesson for f in findings})
+        why = "; ".join(f"{f.location()}: [{f.lesson}] {f.message}" for f in findings)
+        verdict = Verdict("blocked", (why,), {"kind": "verify", "lessons": ids})
+        return verdict, Candidate(commit="", status="blocked", **base)  # type: ignore[arg-type]
+    seeds = [int(hashlib.sha256(f"{seed}/{it}/{k}".encode()).hexdigest()[:8], 16)
+             for k in range(cfg.seeds)]
+    parent = [evaluate(task, parent_text, s, f"it{it}/parent/s{k}") for k, s in enumerate(seeds)]
+    cand = [evaluate(task, text, s, f"it{it}/candidate/s{k}") for k, s in enumerate(seeds)]
+    verdict = decide(parent, cand, cfg, [])
+    delta = verdict.stats.get("delta")
+    metrics = {"loss": statistics.fmean(r.metrics["loss"] for r in cand)} if all(r.ok for r in cand) else {}
+    return verdict, Candidate(
+        commit=_sha(text), status=verdict.status, metrics=metrics,
+        effect=float(delta) if isinstance(delta, (int, float)) else None, **base,  # type: ignore[arg-type]
+    )
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+# --- arms -----------------------------------------------------------------------------
+
+
+def new_repo(parent: Path, name: str) -> Project:
+    root = make_repo(parent / name, {FILE: PROGRAM})
+    proc = subprocess.run([sys.executable, "-m", "ladder", "init"], cwd=root,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"ladder init failed: {proc.stdout}{proc.stderr}")
+    return Project(root)
+
+
+def arm(kind: str, tasks: Sequence[Task], cfg: AgentConfig, rep: int, tmp: Path) -> list[RunStats]:
+    out = []
+    shared = new_repo(tmp, f"{kind}-{rep}") if kind == "carry" else None
+    for n, task in enumerate(tasks, start=1):
+        project = shared or new_repo(tmp, f"{kind}-{rep}-{n}")
+        work = make_repo(tmp / f"work-{kind}-{rep}-{n}", commit=False)  # the proposer lists files with git
+        out.append(simulate(project, f"{kind}-r{rep}-run{n}", task, cfg, seed=1000 * rep + n,
+                            workdir=work))
+    return out
+
+
+def stale_check(project: Project, rng: random.Random, cfg: AgentConfig, rep: int,
+                tmp: Path, max_runs: int = 6) -> tuple[int | None, str]:
+    """Applications of the 'Decrease WD' skill until deprecated, on tasks whose WD
+    optimum is reversed; (None, why) when it never was (or never existed)."""
+    skill = _wd_skill(project)
+    if skill is None:
+        return None, "no 'Decrease WD' skill to make stale"
+    start = skill.usage.applications
+    for n in range(1, max_runs + 1):
+        work = make_repo(tmp / f"work-stale-{rep}-{n}", commit=False)
+        simulate(project, f"stale-r{rep}-run{n}", make_task(rng, reverse=("WD",)), cfg,
+                 seed=5000 + 100 * rep + n, workdir=work)
+        skill = _wd_skill(project)
+        assert skill is not None
+        if not skill.active:
+            return skill.usage.applications - start, skill.reason
+    return None, "still active"
+
+
+def _wd_skill(project: Project):  # type: ignore[no-untyped-def]
+    return next((s for s in load_skills(project) if s.pattern.get("symbol") == "WD"
+                 and s.pattern.get("direction") == "down"), None)
+
+
+# --- report ----------------------------------------------------------------------------
+
+
+def _ms(values: Sequence[float]) -> str:
+    if not values:
+        return "-"
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.fmean(values):6.3f} ± {sd:5.3f}"
+
+
+def _mean(values: Sequence[float]) -> float:
+    return statistics.fmean(values) if values else math.nan
+
+
+def report(results: Mapping[str, list[list[RunStats]]], budget: int) -> dict[str, float]:
+    print(f"\nper run, mean ± sd over {len(results['carry'])} replicate families "
+          f"(budget {budget} iterations per run)\n")
+    head = f"{'arm':<12}{'run':<5}{'hit rate':>17}{'keeps':>8}{'evals':>8}{'saved':>8}" \
+           f"{'crash evals':>13}{'evals to target':>17}"
+    print(head)
+    print("-" * len(head))
+    summary: dict[str, float] = {}
+    for kind in ("carry", "independent"):
+        for n in range(3):
+            runs = [rep[n] for rep in results[kind]]
+            reached = [r.to_target for r in runs if r.to_target is not None]
+            to_target = f"{_mean(reached):7.1f} ({len(reached)}/{len(runs)})" if reached else "never"
+            print(f"{kind:<12}{n + 1:<5}{_ms([r.hit_rate for r in runs]):>17}"
+                  f"{_mean([r.kept for r in runs]):8.1f}{_mean([r.evaluated for r in runs]):8.1f}"
+                  f"{_mean([r.blocked_taught for r in runs]):8.1f}"
+                  f"{_mean([r.crash_region for r in runs]):13.2f}{to_target:>17}")
+            summary[f"{kind}.hit{n + 1}"] = _mean([r.hit_rate for r in runs])
+            summary[f"{kind}.crash{n + 1}"] = _mean([r.crash_region for r in runs])
+            summary[f"{kind}.hit{n + 1}.sd"] = statistics.stdev([r.hit_rate for r in runs]) \
+                if len(runs) > 1 else 0.0
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reps", type=int, default=5, help="replicate task families")
+    parser.add_argument("--budget", type=int, default=60, help="iterations per run")
+    parser.add_argument("--seeds", type=int, default=2, help="paired seeds per decision")
+    args = parser.parse_args(argv)
+    set_git_env()
+    cfg = config(args.seeds, args.budget)
+    started = time.perf_counter()
+    results: dict[str, list[list[RunStats]]] = {"carry": [], "independent": []}
+    stale: list[tuple[int | None, str]] = []
+    with tempfile.TemporaryDirectory(prefix="ladder-compounding-") as name:
+        tmp = Path(name)
+        for rep in range(args.reps):
+            family = random.Random(rep)
+            tasks = [make_task(family) for _ in range(3)]
+            for kind in ("carry", "independent"):
+                results[kind].append(arm(kind, tasks, cfg, rep, tmp))
+            stale.append(stale_check(Project(tmp / f"carry-{rep}"), family, cfg, rep, tmp))
+    s = report(results, args.budget)
+    c1, c3 = s["carry.hit1"], s["carry.hit3"]
+    i1, i3 = s["independent.hit1"], s["independent.hit3"]
+    noise = max(s["independent.hit1.sd"], s["independent.hit3.sd"])
+    crash1 = s["carry.crash1"]
+    crash23 = (s["carry.crash2"] + s["carry.crash3"]) / 2
+    cut = 1 - crash23 / crash1 if crash1 else math.nan
+    applied = [a for a, _ in stale if a is not None]
+    print("\ntargets")
+    _target(f"(a) hit rate run 3 / run 1 = {c3 / c1:.2f}x (>= 2x)", c1 > 0 and c3 >= 2 * c1)
+    _target(f"(b) hit rate run 3 - run 1 = {i3 - i1:+.3f} (flat: within one sd, {noise:.3f})",
+            abs(i3 - i1) <= noise)
+    _target(f"(a) crash-region evaluations, runs 2-3 vs run 1: {crash23:.2f} vs {crash1:.2f} "
+            f"= {cut:.0%} fewer (>= 90%)", cut >= 0.9)
+    _target(f"stale skill deprecated after {applied} applications in {len(applied)}/{len(stale)} "
+            f"families (<= 10)", len(applied) == len(stale) and all(a <= 10 for a in applied))
+    for (a, why), rep in zip(stale, range(len(stale)), strict=True):
+        print(f"  family {rep}: {a if a is not None else '-'} applications: {why}")
+    print(f"\n{time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _target(text: str, ok: bool) -> None:
+    print(f"  [{'met' if ok else 'MISSED'}] {text}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

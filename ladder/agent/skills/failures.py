@@ -1,0 +1,249 @@
+"""Failure lessons: the same failure twice becomes a lesson, compiled as far as the gates allow.
+
+A failure is a crash, a NaN, a timeout or a guard regression. Its pattern is the kind of
+failure plus what the change did: a numeric constant moved one way (`LR` up), or the
+set of (symbol, change) of any other change. The second time a pattern is seen, a
+level-1 lesson is written whose `source` names the run and both iterations. When the
+constant is a module-level one and every value that failed lies beyond every value
+that passed, the lesson carries a `bound` rule (`LR < 0.3`) whose block cases are the
+failing lines and whose allow case is the parent's line; `promote` then walks it up
+through the real gates (`ladder.levels.gate_reasons`), as `ladder promote --max` would,
+stopping at the configured limit or the first gate that refuses, and records both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ladder.agent.records import Verdict
+from ladder.agent.skills.extract import Move
+from ladder.errors import LadderError
+from ladder.lesson import MAX_LEVEL, Case, Lesson, Rule
+from ladder.project import Project
+
+LEARNED_TAG = "learned"
+SOURCE_PREFIX = "learned by run "
+_SOURCE = re.compile(r"^learned by run (\S+?)(?:,| from |$)")
+_NAN = re.compile(r"\b(nan|inf|infinity|non-finite)\b", re.IGNORECASE)
+
+KIND_WORDS = {
+    "crash": "crashes",
+    "nan": "diverges (NaN)",
+    "timeout": "times out",
+}
+
+
+def taught_by(lesson: Lesson) -> str | None:
+    """The run that taught `lesson` (its `source` names it), or None."""
+    m = _SOURCE.match(lesson.source)
+    return m.group(1) if m else None
+
+
+def source_text(run: str, seen: Sequence[tuple[str, int]]) -> str:
+    """`learned by run R from iterations 3, 7` (`OTHER#3` for another run's iteration)."""
+    its = ", ".join(str(i) if r in ("", run) else f"{r}#{i}" for r, i in seen)
+    return f"{SOURCE_PREFIX}{run} from iterations {its}"
+
+
+def classify(verdict: Verdict) -> str | None:
+    """The failure kind of a decided candidate: crash, nan, timeout, guard:NAME or None."""
+    if verdict.status == "crash":
+        text = " ".join(verdict.reasons)
+        if "timeout" in text.lower() or "timed out" in text.lower():
+            return "timeout"
+        if _NAN.search(text):
+            return "nan"
+        return "crash"
+    if verdict.status == "discard":
+        guards = verdict.stats.get("guards")
+        if isinstance(guards, Mapping):
+            bad = sorted(n for n, g in guards.items() if isinstance(g, Mapping) and g.get("ok") is False)
+            if bad:
+                return f"guard:{bad[0]}"
+    return None
+
+
+def kind_words(kind: str) -> str:
+    if kind.startswith("guard:"):
+        return f"regresses guard {kind.removeprefix('guard:')}"
+    return KIND_WORDS.get(kind, kind)
+
+
+# --- bounds ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bound:
+    op: str  # "<" (values at or above `value` failed) or ">" (at or below)
+    value: float | int
+
+
+def bound_for(direction: str, failing: Sequence[float], passing: Sequence[float],
+              integer: bool) -> Bound | None:
+    """The roundest threshold separating every failing value from every passing one,
+    as permissive as possible (None when they are not separable)."""
+    if not failing:
+        return None
+    if direction == "up":
+        edge = min(failing)
+        if any(p >= edge for p in passing):
+            return None
+        below = max(passing) if passing else -math.inf
+        # Round within the lower half of the gap: values between the last that ran and
+        # the first that failed are unknown, and the nearer the failure the likelier.
+        mid = (below + edge) / 2 if passing else edge
+        value = _round_below(mid, below)
+        return Bound("<", int(value) if integer and value == int(value) else value)
+    edge = max(failing)
+    if any(p <= edge for p in passing):
+        return None
+    above = min(passing) if passing else math.inf
+    mid = (above + edge) / 2 if passing else edge
+    value = _round_above(mid, above)
+    return Bound(">", int(value) if integer and value == int(value) else value)
+
+
+def _clean(x: float) -> float:
+    return float(f"{x:.12g}")
+
+
+def _steps(edge: float) -> list[float]:
+    top = math.floor(math.log10(abs(edge))) if edge else 0
+    return [10.0 ** (top - d) for d in range(0, 8)]
+
+
+def _round_below(edge: float, lower: float) -> float:
+    """The roundest t with lower < t <= edge (the coarsest step first)."""
+    for step in _steps(edge):
+        t = _clean(math.floor(edge / step) * step)
+        if lower < t <= edge:
+            return t
+    return edge
+
+
+def _round_above(edge: float, upper: float) -> float:
+    """The roundest t with edge <= t < upper."""
+    for step in _steps(edge):
+        t = _clean(math.ceil(edge / step) * step)
+        if edge <= t < upper:
+            return t
+    return edge
+
+
+def _fmt(value: float | int) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+# --- the lesson ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One failure of a pattern, as the run state keeps it."""
+
+    iteration: int
+    description: str
+    reason: str
+    line: str = ""  # the failing statement (a block case)
+    parent_line: str = ""  # the parent's statement (an allow case)
+    value: float | None = None
+    run: str = ""  # the run that saw it
+
+
+def draft_lesson(
+    lesson_id: str, run: str, kind: str, seen: Sequence[Seen], move: Move | None,
+    passing: Sequence[float],
+) -> Lesson:
+    """The level-1 lesson for a failure pattern seen twice (with a bound rule when one fits)."""
+    iterations = [s.iteration if s.run in ("", run) else f"{s.run}#{s.iteration}" for s in seen]
+    examples = "; ".join(f"#{i} {s.description} ({s.reason})" for i, s in zip(iterations, seen, strict=True))
+    bound = None
+    if move is not None and move.boundable:
+        failing = [s.value for s in seen if s.value is not None]
+        bound = bound_for(move.direction, failing, passing, move.integer)
+    words = kind_words(kind)
+    if move is not None and bound is not None:
+        side = "at or above" if bound.op == "<" else "at or below"
+        title = f"{move.symbol} {side} {_fmt(bound.value)} {words}"
+        message = f"{title} (learned by run {run}, iterations {', '.join(map(str, iterations))})"
+        rule: Rule | None = Rule(
+            "bound",
+            {"name": move.symbol, "op": bound.op, "value": bound.value, "message": message},
+            block=tuple(_cases(seen, "line", move, "a value that failed")),
+            allow=tuple(_cases(seen, "parent_line", move, "the parent's value, which passed")),
+        )
+    elif move is not None:
+        title = f"Moving {move.symbol} {move.direction} {words}"
+        rule = None
+    else:
+        title = f"This change {words}: {seen[-1].description}"[:120]
+        rule = None
+    why = (f"Seen twice by `ladder agent run` {run}: {examples}."
+           + (f" Values that passed: {', '.join(_fmt(v) for v in sorted(set(passing)))}."
+              if passing and rule is not None else ""))
+    paths = (move.file,) if move is not None and move.file else ("**",)
+    return Lesson(
+        id=lesson_id, title=title, why=why, level=1,
+        tags=(LEARNED_TAG, "agent", kind.split(":")[0]), paths=paths,
+        source=source_text(run, [(s.run, s.iteration) for s in seen]), rule=rule,
+    )
+
+
+def _cases(seen: Sequence[Seen], attr: str, move: Move, note: str) -> list[Case]:
+    lines = dict.fromkeys(getattr(s, attr) for s in seen if getattr(s, attr))
+    return [Case(code=line if line.endswith("\n") else line + "\n", path=move.file or "case.py", note=note)
+            for line in lines]
+
+
+def teach(project: Project, lesson: Lesson, limit: int, why: str) -> tuple[Lesson, list[str]]:
+    """Write `lesson` at level 1 and promote it through the gates up to level `limit`.
+
+    Returns the lesson as saved and the reasons the climb stopped below `limit` ([]
+    when it reached it). A rule the gates cannot even validate is dropped, and said so:
+    the note is still worth having.
+    """
+    from ladder.levels import compile_all, gate_reasons
+    from ladder.rules.registry import validate_rule
+    from ladder.store import load_lessons, save_lesson
+
+    stopped: list[str] = []
+    if lesson.rule is not None:
+        try:
+            lesson = dataclasses.replace(lesson, rule=validate_rule(lesson.rule, f"lesson {lesson.id}"))
+        except LadderError as exc:
+            stopped.append(f"rule dropped: {exc.what}")
+            lesson = dataclasses.replace(lesson, rule=None)
+    lesson = dataclasses.replace(lesson, level=0).with_level(1, why)
+    reached = 1
+    for level in range(2, min(limit, MAX_LEVEL) + 1):
+        try:
+            reasons = gate_reasons(dataclasses.replace(lesson, level=reached), level, project)
+        except LadderError as exc:
+            reasons = [exc.what]
+        if reasons:
+            stopped += [f"level {level}: {r}" for r in reasons]
+            break
+        reached = level
+    if reached > 1:
+        lesson = lesson.with_level(reached, f"promoted automatically (learn_promote = {limit})")
+    save_lesson(project, lesson)
+    compile_all(project, load_lessons(project))
+    return lesson, stopped
+
+
+def lesson_event(lesson: Lesson, stopped: Sequence[str], limit: int) -> dict[str, Any]:
+    return {
+        "action": "taught",
+        "id": lesson.id,
+        "level": lesson.level,
+        "limit": limit,
+        "rule": lesson.rule.template if lesson.rule else None,
+        "stopped": list(stopped),
+        "source": lesson.source,
+        "title": lesson.title,
+    }

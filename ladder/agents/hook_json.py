@@ -1,0 +1,91 @@
+"""Merge a `PreToolUse` command hook into a Claude-Code-style JSON hooks file.
+
+Claude Code (`.claude/settings.json`) and Codex (`.codex/hooks.json`) share one shape:
+
+    {"hooks": {"PreToolUse": [{"matcher": "Edit|Write", "hooks": [
+        {"type": "command", "command": "ladder guard claude || exit 2"}]}]}}
+
+`ensure` appends ladder's matcher group and leaves every other key, event, group and
+hook as it was (JSON has no comments to lose; key order is kept). A file that already
+runs ladder's guard command anywhere is left exactly as it is, so installing twice
+changes nothing and a user who tuned the matcher keeps their version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ladder.errors import LadderError
+
+EVENT = "PreToolUse"
+
+
+def command_for(agent: str) -> str:
+    # `|| exit 2`: any failure of the guard itself (ladder not on PATH, a crash) becomes
+    # a block with its message shown, never a silent allow (both agents treat exit codes
+    # other than 0 and 2 as a non-blocking error).
+    return f"ladder guard {agent} || exit 2"
+
+
+def marker(agent: str) -> str:
+    return f"ladder guard {agent}"
+
+
+def load(path: Path, where: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LadderError(f"cannot read: {exc}", where=where, todo="fix or remove the file") from None
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LadderError(
+            f"not valid JSON: {exc.msg} (line {exc.lineno})",
+            where=where,
+            todo="fix the file, then rerun `ladder hooks install --agent ...`",
+        ) from None
+    if not isinstance(data, dict):
+        raise LadderError("expected a JSON object at the top", where=where, todo="fix the file")
+    return data
+
+
+def _groups(data: dict[str, Any], where: str) -> list[Any]:
+    hooks = data.get("hooks", {})
+    if not isinstance(hooks, dict):
+        raise LadderError("`hooks` must be an object", where=where, todo="fix the file")
+    groups = hooks.get(EVENT, [])
+    if not isinstance(groups, list):
+        raise LadderError(f"`hooks.{EVENT}` must be a list", where=where, todo="fix the file")
+    return groups
+
+
+def find(data: dict[str, Any], agent: str, where: str) -> dict[str, Any] | None:
+    """The matcher group that runs ladder's guard for `agent`, wherever it is."""
+    for group in _groups(data, where):
+        hooks = group.get("hooks") if isinstance(group, dict) else None
+        for hook in hooks if isinstance(hooks, list) else []:
+            if isinstance(hook, dict) and marker(agent) in str(hook.get("command", "")):
+                return dict(group)
+    return None
+
+
+def ensure(path: Path, where: str, agent: str, matcher: str) -> bool:
+    """Make the file run ladder's guard before `matcher`'s tools; True when it changed."""
+    from ladder.store import atomic_write
+
+    data = load(path, where)
+    if find(data, agent, where) is not None:
+        return False
+    group = {"matcher": matcher, "hooks": [{"type": "command", "command": command_for(agent)}]}
+    hooks = dict(data.get("hooks", {}))
+    hooks[EVENT] = [*_groups(data, where), group]
+    new = {**data, "hooks": hooks}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(new, indent=2, ensure_ascii=False) + "\n")
+    return True
