@@ -52,6 +52,9 @@ class LoopParts:
     # The verified decision (issue 4): calibration, staged paired tests under online FDR
     # control, quarantine re-checks, convergence and re-validation. None: `decide` alone.
     verifier: Any | None = None
+    # The skill library and failure lessons (issue 5): guidance before each proposal,
+    # learning after each decision. None: a memoryless run.
+    learner: Any | None = None
 
 
 @dataclass
@@ -280,7 +283,10 @@ class Run:
             self.next_iteration += 1
         if self.parts.verifier is not None and self.tally.kept:
             self.revalidate("final")
-        self.journal.append("stop", {"reason": reason, "tally": dataclasses.asdict(self.tally)})
+        learned = self.parts.learner.summary() if self.parts.learner is not None else None
+        self.journal.append(
+            "stop", {"reason": reason, "tally": dataclasses.asdict(self.tally), "learned": _jsonable(learned)}
+        )
         self.stop_reason = reason
         return reason
 
@@ -541,6 +547,19 @@ class Run:
         )
         return selection
 
+    def _learn(self, it: int, cand: Candidate, verdict: Verdict, proposal: Proposal | None) -> None:
+        """Skills from keeps, failure lessons from repeated failures; journaled."""
+        learner = self.parts.learner
+        assert learner is not None
+        names = [*proposal.files, *proposal.deleted] if proposal else []
+        parent_text = {n: t for n in names if (t := self.ws.show(cand.parent, n)) is not None}
+        cand_text = dict(proposal.files) if proposal and verdict.status != "blocked" else {}
+        for event in learner.after_decision(cand, verdict, proposal, parent_text, cand_text):
+            self.journal.append(event.kind, {"iteration": it, **_jsonable(event.data)})
+            self.report(f"learned: {event.kind} {_event_words(event.data)}")
+        if learner.lessons_changed():
+            self.ws.refresh_lessons()  # the loop's own check enforces a lesson made mid-run
+
     def _journal_escalations(self) -> None:
         """Journal each strategy escalation once (`auto` rebuilds its list on resume)."""
         escalations = getattr(self.parts.strategy, "escalations", None) or []
@@ -569,6 +588,16 @@ class Run:
                 features={"operator": "crossover", "second": selection.second.commit},
                 proposer="crossover",
             )
+        skills = ""
+        learner = self.parts.learner
+        if learner is not None:
+            # Its own random stream, so proposals stay reproducible whatever the library holds.
+            guidance = learner.before_proposal(
+                it, random.Random(derive_seed(self.config.seed, self.run_id, it, "skills"))
+            )
+            skills = guidance.skills_text
+            if hasattr(self.parts.proposer, "operator_weights"):
+                self.parts.proposer.operator_weights = guidance.operator_weights
         ctx = ProposalContext(
             root=tree,
             editable=self.config.editable,
@@ -577,6 +606,7 @@ class Run:
             rules=self.rules,
             attempts=self._attempts(),
             inspirations=tuple((c.description, "") for c in selection.inspirations),
+            skills=skills,
         )
         proposal = self.parts.proposer.propose(ctx)
         if proposal is None:
@@ -649,6 +679,8 @@ class Run:
         self.report(_line(cand, verdict, self.history, self.config))
         if self.on_result is not None:
             self.on_result(cand, verdict)
+        if self.parts.learner is not None:
+            self._learn(it, cand, verdict, proposal)
         every = self.config.verify.revalidate_every if self.parts.verifier is not None else 0
         if verdict.status == "keep" and every and self.tally.kept % every == 0:
             self.revalidate(f"after {self.tally.kept} keeps")
@@ -687,6 +719,12 @@ class Run:
 
     def _message(self, it: int, description: str) -> str:
         return f"ladder {self.run_id} #{it}: {description}\n\nLadder-Run: {self.run_id}\nLadder-Iteration: {it}\n"
+
+
+def _event_words(data: Mapping[str, Any]) -> str:
+    what = data.get("action") or data.get("event") or ""
+    name = data.get("id") or data.get("skill") or data.get("lesson") or ""
+    return " ".join(str(x) for x in (what, name) if x) or str(dict(data))[:80]
 
 
 def _proposal(data: Mapping[str, Any]) -> Proposal:

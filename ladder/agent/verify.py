@@ -478,15 +478,16 @@ class Verifier:
         one's: a median, not a pooled variance, because broken programs (a deleted
         optimiser step) have huge paired spreads that say nothing about a contender's.
         Before that, the larger of an 80% upper confidence bound of this screen's spread
-        (three seeds can look deceptively tight) and half the calibrated seed-to-seed
-        spread (pairing removes much of it, so all of it would be too pessimistic)."""
+        (three seeds can look deceptively tight) and the calibrated re-run spread. Not the
+        seed-to-seed spread: pairing on the seed removes most of it, often 90% (the same
+        initialisation and batch order on both sides)."""
         if len(self.screen_sds) >= 5:
             return float(statistics.median([*self.screen_sds, screen.sd]))
         metrics = self.calibration.get("metrics", {})
-        seed_sd = float(metrics.get(self.config.target.name, {}).get("seed_sd", 0.0))
+        rerun_sd = float(metrics.get(self.config.target.name, {}).get("rerun_sd", 0.0))
         df = max(1, screen.n - 1)
         upper = screen.sd * math.sqrt(df / float(sps.chi2.ppf(0.2, df)))
-        return max(upper, 0.5 * seed_sd)
+        return max(upper, rerun_sd)
 
     def discard_unfinished(self, why: str) -> Verdict:
         """A candidate whose evaluation stopped before its verification could finish."""

@@ -320,6 +320,15 @@ class Workspace:
             self._lessons = [x for x in found if x.status == "active" and x.level == 5 and x.rule]
         return self._lessons
 
+    def refresh_lessons(self) -> None:
+        """Re-read the level-5 lessons (a run taught one): the next check enforces it."""
+        self._lessons = None
+
+    def show(self, commit: str, path: str) -> str | None:
+        """The text of `path` at `commit`, or None when it does not exist there."""
+        proc = _git(self.root, "show", f"{commit}:{path}", check=False)
+        return proc.stdout if proc.returncode == 0 else None
+
     def verify_commit(self, tree: Path, sha: str, parent: str) -> list[str]:
         """Why commit `sha` (child of `parent`) must not be evaluated; [] when it is fine.
 

@@ -23,7 +23,6 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
              readonly: bool = False) -> Any:
     """The Run object for `paths`, with the real parts, journal, workspace and results."""
     from ladder.agent import results
-    from ladder.agent.build import build_parts
     from ladder.agent.journal import Journal, JournalReader
     from ladder.agent.loop import Run
     from ladder.agent.workspace import Workspace
@@ -45,7 +44,7 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
         root=project.root,
         run_id=paths.run_id,
         config=config,
-        parts=build_parts(config),
+        parts=_parts(project, paths.run_id, config, learn=not readonly),
         workspace=workspace,
         journal=journal,
         rules=_rules(project),
@@ -90,6 +89,11 @@ def run(
             f"ladder agent: run {paths.run_id} from {head[:8]} ({config.strategy}, {config.proposer.kind})"
         )
         the_run.start(head)
+    learner = the_run.parts.learner
+    if learner is not None:
+        start = learner.summary()
+        print(f"ladder agent: starts with {start['skills_active']} active skill(s) of "
+              f"{start['skills_loaded']} in .ladder/skills and the lessons earlier runs taught")
     try:
         reason = the_run.loop()
     finally:
@@ -97,6 +101,18 @@ def run(
     print(summary(the_run))
     print(f"ladder agent: stopped: {reason}; records in {project.rel(paths.dir)}/")
     return 0
+
+
+def _parts(project: Project, run_id: str, config: Any, *, learn: bool) -> Any:
+    """The real parts, with the skill library of this repository when the run learns."""
+    from ladder.agent.build import build_parts
+
+    parts = build_parts(config)
+    if learn:
+        from ladder.agent.skills import Learner
+
+        parts.learner = Learner(project, run_id, config)
+    return parts
 
 
 def _protect_non_editable(project: Project, editable: Any) -> None:
@@ -143,6 +159,12 @@ def summary(the_run: Any) -> str:
         last = the_run.revalidations[-1]
         flag = "" if last.get("replicated") else " - NOT replicated: treat the gain as noise"
         line += f"\nverified against the baseline on fresh seeds: {last.get('headline', '')}{flag}"
+    learner = getattr(the_run.parts, "learner", None)
+    if learner is not None:
+        got = learner.summary()
+        line += (f"\nlearned: skills created {len(got['created'])}, updated {len(got['updated'])}, "
+                 f"deprecated {len(got['deprecated'])}; lessons taught {len(got['lessons_taught'])}; "
+                 f"evaluations saved by taught lessons {got['evaluations_saved']}")
     if getattr(the_run, "converged_reason", ""):
         line += f"\n{the_run.converged_reason}"
     if the_run.config.decision == "crude":

@@ -9,7 +9,7 @@ import torch
 LEARNING_RATE = 0.01  # SGD step size
 MOMENTUM = 0.0  # SGD momentum
 HIDDEN = 8  # width of the hidden layer
-STEPS = 150  # optimisation steps
+STEPS = 100  # optimisation steps
 BATCH = 32  # examples per step
 WEIGHT_DECAY = 0.001  # L2 penalty
 ACTIVATION = "tanh"  # ladder: choices tanh relu gelu silu
