@@ -56,13 +56,7 @@ class Claude:
         return hook_json.ensure(project.root / SETTINGS, SETTINGS, self.name, MATCHER)
 
     def status(self, project: Project) -> AgentStatus:
-        group = hook_json.find(hook_json.load(project.root / SETTINGS, SETTINGS), self.name, SETTINGS)
-        detail = (
-            f"PreToolUse hook (matcher {group.get('matcher', '*')!r}) runs `ladder guard claude`"
-            if group is not None
-            else "no ladder guard hook"
-        )
-        return AgentStatus(self.name, SETTINGS, group is not None, detail)
+        return hook_json.guard_status(project.root, SETTINGS, self.name)
 
     def pending_edits(self, event: Mapping[str, Any], root: Path) -> list[PendingEdit]:
         tool, data = tool_input(event)

@@ -36,13 +36,7 @@ class Codex:
         return hook_json.ensure(project.root / HOOKS, HOOKS, self.name, MATCHER)
 
     def status(self, project: Project) -> AgentStatus:
-        group = hook_json.find(hook_json.load(project.root / HOOKS, HOOKS), self.name, HOOKS)
-        detail = (
-            f"PreToolUse hook (matcher {group.get('matcher', '*')!r}) runs `ladder guard codex`"
-            if group is not None
-            else "no ladder guard hook"
-        )
-        return AgentStatus(self.name, HOOKS, group is not None, detail)
+        return hook_json.guard_status(project.root, HOOKS, self.name)
 
     def pending_edits(self, event: Mapping[str, Any], root: Path) -> list[PendingEdit]:
         tool, data = tool_input(event)

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ladder.errors import LadderError
+
+if TYPE_CHECKING:
+    from ladder.agents.base import AgentStatus
 
 EVENT = "PreToolUse"
 
@@ -89,3 +92,16 @@ def ensure(path: Path, where: str, agent: str, matcher: str) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(new, indent=2, ensure_ascii=False) + "\n")
     return True
+
+
+def guard_status(root: Path, path: str, agent: str) -> AgentStatus:
+    """Whether the agent's hooks file (at `path` under `root`) runs `ladder guard AGENT`."""
+    from ladder.agents.base import AgentStatus
+
+    group = find(load(root / path, path), agent, path)
+    detail = (
+        f"PreToolUse hook (matcher {group.get('matcher', '*')!r}) runs `ladder guard {agent}`"
+        if group is not None
+        else "no ladder guard hook"
+    )
+    return AgentStatus(agent, path, group is not None, detail)
