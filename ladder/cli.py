@@ -275,14 +275,14 @@ def prompt() -> int:
     type=click.Path(file_okay=False),
     help="Build the demo repository here instead of a temporary directory.",
 )
-@click.option("--iterations", type=click.IntRange(1), default=24, show_default=True)
+@click.option("--iterations", type=click.IntRange(1), default=20, show_default=True)
 @click.option(
     "--workers", type=click.IntRange(1), default=2, show_default=True, help="Evaluation slots."
 )
 @click.option(
     "--seeds",
     type=click.IntRange(1),
-    default=8,
+    default=6,
     show_default=True,
     help="Paired seeds per decision.",
 )

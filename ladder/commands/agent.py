@@ -151,14 +151,20 @@ def summary(the_run: Any) -> str:
         f"iterations {t.iterations}: blocked {sum(t.blocked.values())} ({blocked}), "
         f"evaluated {t.evaluated}, kept {t.kept}, discarded {t.discarded}, crashed {t.crashed}"
     )
-    if name in base.metrics and name in top.metrics:
+    revalidated = getattr(the_run, "revalidations", None)
+    last = revalidated[-1] if revalidated else None
+    if last is not None and isinstance(last.get("baseline_mean"), (int, float)) \
+            and isinstance(last.get("delta"), (int, float)):
+        # Both measured on the same fresh seeds: the honest comparison.
+        b = float(last["baseline_mean"])
+        v = b + float(last["delta"])
+        flag = "" if last.get("replicated") else " - NOT replicated: treat the gain as noise"
+        line += (f"\nbest {name} {v:.6g} vs baseline {b:.6g} on the same fresh seeds: "
+                 f"{last.get('headline', '')}, commit {str(last.get('commit', ''))[:8]}{flag}")
+    elif name in base.metrics and name in top.metrics:
         b, v = base.metrics[name], top.metrics[name]
         rel = (v - b) / abs(b) * 100 if b else 0.0
         line += f"\nbest {name} {v:.6g} vs baseline {b:.6g} ({rel:+.1f}%), commit {top.commit[:8] or '-'}"
-    if getattr(the_run, "revalidations", None):
-        last = the_run.revalidations[-1]
-        flag = "" if last.get("replicated") else " - NOT replicated: treat the gain as noise"
-        line += f"\nverified against the baseline on fresh seeds: {last.get('headline', '')}{flag}"
     learner = getattr(the_run.parts, "learner", None)
     if learner is not None:
         got = learner.summary()

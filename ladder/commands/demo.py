@@ -73,8 +73,9 @@ workers = {workers}
 strategy = "auto"
 seed = {seed}
 # A deliberately careless proposer: it likes deleting the input validation (and, with
-# "*.py" editable, touches the evaluator), so the two lessons get to refuse it.
-proposer = {{kind = "mutate", weights = {{"delete:validate_batch" = 12}}}}
+# "*.py" editable, touches the evaluator), so the two lessons get to refuse it. Like a
+# researcher with a hunch, it also likes raising the learning rate and the momentum.
+proposer = {{kind = "mutate", weights = {{"delete:validate_batch" = 12, "scale:LEARNING_RATE:up" = 8, "shift:MOMENTUM:up" = 8}}}}
 
 [metrics.val_loss]
 direction = "min"
@@ -95,9 +96,9 @@ fdr = 0.2
 def run(
     *,
     directory: str | None = None,
-    iterations: int = 24,
+    iterations: int = 20,
     workers: int = 2,
-    seeds: int = 8,
+    seeds: int = 6,
     seed: int = 0,
 ) -> int:
     import importlib.util

@@ -6,7 +6,7 @@ validation loss. Hyperparameters are the commented upper-case constants below.
 
 import torch
 
-LEARNING_RATE = 0.01  # SGD step size
+LEARNING_RATE = 0.005  # SGD step size
 MOMENTUM = 0.0  # SGD momentum
 HIDDEN = 8  # width of the hidden layer
 STEPS = 100  # optimisation steps
