@@ -39,6 +39,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ladder.agent.config import ProposerSpec
+from ladder.agent.numbers import literal_number
 from ladder.agent.proposers.common import check_options, editable_files, read_text
 from ladder.agent.records import Proposal, ProposalContext
 from ladder.errors import LadderError
@@ -250,7 +251,7 @@ def direction(operator: str, old: str, new: str) -> str:
     """Which way an edit goes: `up`/`down` for numbers, the new value for `flip` and
     `choice` (`True`, `gelu`), `delete` for deletions. Skills and weights use it."""
     if operator in ("scale", "shift"):
-        before, after = _as_number(old), _as_number(new)
+        before, after = literal_number(old), literal_number(new)
         if before is None or after is None:
             return "changed"
         return "up" if after > before else "down"
@@ -265,14 +266,6 @@ def direction(operator: str, old: str, new: str) -> str:
     return operator
 
 
-def _as_number(code: str) -> float | None:
-    try:
-        value = ast.literal_eval(code.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 # --- applying ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 
 import libcst as cst
 
+from ladder.agent.numbers import literal_number
 from ladder.agent.proposers.mutate import OPERATORS, direction
 from ladder.agent.records import Proposal
 
@@ -108,7 +109,7 @@ def moves(
     """The numeric constants the change moved (from mutate features, else the diff)."""
     if proposal is not None and proposal.features.get("operator") in NUMERIC:
         f = proposal.features
-        old, new = _number(str(f.get("old", ""))), _number(str(f.get("new", "")))
+        old, new = literal_number(str(f.get("old", ""))), literal_number(str(f.get("new", "")))
         if old is None or new is None:
             return []
         return [Move(str(f.get("file", "")), str(f.get("symbol", "")), str(f.get("function", "")),
@@ -117,7 +118,7 @@ def moves(
     for c in diff_changes(before, after):
         if c.change not in ("constant-up", "constant-down"):
             continue
-        old, new = _number(c.old), _number(c.new)
+        old, new = literal_number(c.old), literal_number(c.new)
         if old is not None and new is not None:
             out.append(Move(c.file, c.symbol, "", c.change.removeprefix("constant-"), old, new,
                             _is_int(c.old) and _is_int(c.new)))
@@ -138,14 +139,6 @@ def file_tags(paths: list[str]) -> list[str]:
 # --- numbers ---------------------------------------------------------------------------
 
 
-def _number(code: str) -> float | None:
-    try:
-        value = ast.literal_eval(code.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 def _is_int(code: object) -> bool:
@@ -157,7 +150,7 @@ def _is_int(code: object) -> bool:
 
 
 def _ratio(old: str, new: str) -> float | None:
-    a, b = _number(old), _number(new)
+    a, b = literal_number(old), literal_number(new)
     if a is None or b is None or a == 0:
         return None
     return round(abs(b / a), 6)
@@ -254,7 +247,7 @@ def _named(module: cst.Module, small: cst.BaseSmallStatement, prefix: str) -> It
 
 def _changed(path: str, name: str, a: _Def, b: _Def) -> list[CodeChange]:
     if a.kind == "constant" and b.kind == "constant":
-        old, new = _number(a.code), _number(b.code)
+        old, new = literal_number(a.code), literal_number(b.code)
         if old is not None and new is not None and old != new:
             return [CodeChange(path, name, "constant-up" if new > old else "constant-down", a.code, b.code)]
         return [CodeChange(path, name, "constant-changed", a.code, b.code)]
