@@ -598,6 +598,8 @@ class Run:
             skills = guidance.skills_text
             if hasattr(self.parts.proposer, "operator_weights"):
                 self.parts.proposer.operator_weights = guidance.operator_weights
+            if hasattr(self.parts.proposer, "focus"):
+                self.parts.proposer.focus = guidance.focus
         ctx = ProposalContext(
             root=tree,
             editable=self.config.editable,

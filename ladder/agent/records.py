@@ -61,6 +61,16 @@ class ProposalContext:
     second_parent: Path | None = None  # for crossover-aware proposers
 
 
+@dataclass(frozen=True)
+class Focus:
+    """A skill the `mutate` proposer should apply: its weight keys
+    (`scale:LR:up`, ...) and the typical ratio new/old of its verified keeps (None for
+    flags, choices and deletions): the edit nearest that magnitude is tried first."""
+
+    keys: tuple[str, ...]
+    ratio: float | None = None
+
+
 class Proposer(Protocol):
     @property
     def name(self) -> str: ...

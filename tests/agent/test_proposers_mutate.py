@@ -77,6 +77,8 @@ def sites_of(code: str) -> list[tuple[str, str, str]]:
         pytest.param("scale", 0, set(), id="scale-zero-noop"),
         pytest.param("scale", -2, {"-1", "-3", "-4"}, id="scale-negative-int"),
         pytest.param("shift", 10, {"9", "11"}, id="shift-int"),
+        pytest.param("shift", 2000, {"1800", "2200"}, id="shift-int-ten-percent"),
+        pytest.param("shift", 4, {"3", "5"}, id="shift-small-int-by-one"),
         pytest.param("shift", 1, {"2"}, id="shift-one-stays-at-least-one"),
         pytest.param("shift", 0, {"1"}, id="shift-zero-int-grows"),
         pytest.param("shift", 0.5, {"0.45", "0.55"}, id="shift-float-ten-percent"),
@@ -153,7 +155,7 @@ def test_shift_keeps_ints_at_least_one(tmp_path: Path) -> None:
     news = {
         (p.features["symbol"], p.features["new"]) for p in proposals(root, weights=only("shift"))
     }
-    assert news == {("DEPTH", "2"), ("WIDTH", "63"), ("WIDTH", "65")}
+    assert news == {("DEPTH", "2"), ("WIDTH", "58"), ("WIDTH", "70")}  # 10%, rounded
 
 
 def test_negative_number_keeps_its_sign(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder.agent.records import Proposal
+from ladder.agent.records import Focus, Proposal
 from ladder.agent.skills import Learner
 from ladder.agent.skills.extract import diff_changes, extract
 from ladder.agent.skills.library import load_skills
@@ -96,8 +96,7 @@ def test_next_run_starts_with_the_library(tmp_path: Path) -> None:
 
     guidance = Learner(Project(tmp_path), "run2", config()).before_proposal(1, random.Random(0))
     assert "Increase LR" in guidance.skills_text
-    assert guidance.operator_weights is not None
-    assert set(guidance.operator_weights) == {"scale:LR:up", "shift:LR:up"}
+    assert guidance.focus == (Focus(("scale:LR:up", "shift:LR:up"), 2.0),)
 
 
 # --- the text diff ------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def test_failure_seen_twice_becomes_a_level5_rule_that_blocks_the_third(project:
     assert learner.lessons_changed() and not learner.lessons_changed()
     (lesson,) = [x for x in load_lessons(project) if "learned" in x.tags]
     assert lesson.level == 5 and lesson.rule is not None
-    assert dict(lesson.rule.args) == {"name": "LR", "op": "<", "value": 0.18,
+    # Just past the last value that ran: the unknown gap up to 0.25 counts as failing.
+    assert dict(lesson.rule.args) == {"name": "LR", "op": "<", "value": 0.13,
                                       "message": lesson.rule.args["message"]}
     assert lesson.source == "learned by run run1 from iterations 2, 3"
     assert taught_by(lesson) == "run1"
@@ -75,8 +76,37 @@ def test_failure_seen_twice_becomes_a_level5_rule_that_blocks_the_third(project:
     # `ladder check` blocks it too, and lets a value under the bound through.
     (project.root / FILE).write_text(program(0.3), encoding="utf-8")
     assert ladder(project.root, "check", FILE).returncode == 1
-    (project.root / FILE).write_text(program(0.15), encoding="utf-8")
+    (project.root / FILE).write_text(program(0.12), encoding="utf-8")
     assert ladder(project.root, "check", FILE).returncode == 0
+
+
+def test_a_failure_the_bound_let_through_tightens_it(project: Project) -> None:
+    learner = Learner(project, "run1", config())
+    crash_twice(learner)  # LR < 0.13
+    learner.lessons_changed()
+    (lesson,) = [x for x in load_lessons(project) if "learned" in x.tags]
+    events = decide(learner, 4, move("LR", 0.125, 0.128), verdict("crash", reason=NAN))
+    assert [e.data["action"] for e in events if e.kind == "lesson"] == ["tightened"]
+    assert learner.lessons_changed()
+    (after,) = [x for x in load_lessons(project) if "learned" in x.tags]
+    assert after.id == lesson.id and after.level == 5 and after.rule is not None
+    assert after.rule.args["value"] == 0.1251 and after.rule.args["op"] == "<"
+    assert "LR = 0.128\n" in [c.code for c in after.rule.block]
+    assert after.title.startswith("LR at or above 0.1251")
+    last = after.history[-1]
+    assert (last.from_level, last.to_level) == (5, 5)
+    assert "tightened from 0.13 to 0.1251" in last.why
+    assert learner.summary()["lessons_tightened"] == [lesson.id]
+    # The next run enforces the tighter bound.
+    (project.root / FILE).write_text(program(0.128), encoding="utf-8")
+    assert ladder(project.root, "check", FILE).returncode == 1
+    # A failure no bound can separate from a value that ran leaves the lesson alone.
+    decide(learner, 5, move("LR", 0.1, 0.12), verdict("crash", reason=NAN))
+    decide(learner, 6, move("LR", 0.12, 0.125), verdict("keep", 0.1))
+    assert not [e for e in decide(learner, 7, move("LR", 0.1, 0.11), verdict("crash", reason=NAN))
+                if e.kind == "lesson"]
+    (same,) = [x for x in load_lessons(project) if "learned" in x.tags]
+    assert same.rule is not None and same.rule.args["value"] == 0.1251
 
 
 def test_one_failure_per_run_across_two_runs_is_twice(project: Project) -> None:
@@ -133,9 +163,13 @@ def test_classify(status: str, reasons: tuple[str, ...], stats: dict[str, object
 @pytest.mark.parametrize(
     ("direction", "failing", "passing", "integer", "bound"),
     [
-        pytest.param("up", [0.5, 0.25], [0.1, 0.125], False, ("<", 0.18), id="up"),
-        pytest.param("up", [1024], [512, 256], True, ("<", 700), id="int"),
-        pytest.param("down", [1e-9], [1e-8], False, (">", 6e-9), id="down"),
+        pytest.param("up", [0.5, 0.25], [0.1, 0.125], False, ("<", 0.13), id="up"),
+        pytest.param("up", [0.2745, 0.31], [0.2495], False, ("<", 0.25), id="up-near"),
+        pytest.param("up", [1024], [512, 256], True, ("<", 600), id="int"),
+        pytest.param("up", [1256], [1005], True, ("<", 1010), id="int-near"),
+        pytest.param("up", [3], [2], True, ("<", 3), id="int-next"),
+        pytest.param("down", [1e-9], [1e-8], False, (">", 9e-9), id="down"),
+        pytest.param("down", [1], [4], True, (">", 3), id="down-int"),
         pytest.param("up", [0.3], [0.5], False, None, id="not-separable"),
     ],
 )

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from ladder.agent.proposers.mutate import MutateProposer
-from ladder.agent.records import ProposalContext
+from ladder.agent.records import Attempt, Focus, ProposalContext
 from ladder.agent.skills import Learner
 from ladder.agent.skills.library import load_skills
-from ladder.agent.skills.policy import one_sided_p, skills_text
+from ladder.agent.skills.policy import EXPLORE, one_sided_p, skills_text
 from ladder.project import Project
 from testing.fixtures import make_repo
 from testing.skills import config, decide, init_project, move, verdict
@@ -20,12 +20,15 @@ from testing.skills import config, decide, init_project, move, verdict
 PROGRAM = "".join(f"K{n} = {n + 1}.0\n" for n in range(10)) + "LR = 0.01\n"
 
 
-def draws(root: Path, weights: object, n: int = 300) -> Counter[tuple[str, str]]:
-    """(symbol, direction) of `n` seeded proposals with the given weights."""
+def draws(root: Path, learner: Learner | None, n: int = 300) -> Counter[tuple[str, str]]:
+    """(symbol, direction) of `n` seeded proposals, guided by `learner` when given."""
     proposer = MutateProposer()
-    proposer.operator_weights = weights  # type: ignore[assignment]
     out: Counter[tuple[str, str]] = Counter()
     for seed in range(n):
+        if learner is not None:
+            guidance = learner.before_proposal(16, random.Random(f"skills/{seed}"))
+            proposer.operator_weights = guidance.operator_weights
+            proposer.focus = guidance.focus
         ctx = ProposalContext(root=root, editable=("train.py",), iteration=1, rng=random.Random(seed))
         p = proposer.propose(ctx)
         assert p is not None
@@ -42,13 +45,83 @@ def test_thompson_sampling_leans_toward_a_successful_skill(tmp_path: Path) -> No
         decide(learner, it, move("LR", 0.01 * it, 0.01 * (it + 1)), verdict("keep", 0.1))
     for it in range(6, 16):  # the rest of the run: changes of other constants, discarded
         decide(learner, it, move(f"K{it - 6}", 1.0, 2.0), verdict("discard", -0.1))
-    weights = learner.before_proposal(16, random.Random(0)).operator_weights
-    uniform, learned = draws(root, None), draws(root, weights)
+    uniform, learned = draws(root, None), draws(root, learner)
     assert uniform[("LR", "up")] < 0.1 * 300  # 1 constant in 11, half its edits go up
-    assert learned[("LR", "up")] > 3 * uniform[("LR", "up")]
-    assert learned[("LR", "down")] < learned[("LR", "up")] / 4
+    # 5 keeps in 5 against 0 in 10 explorations: the skill wins most draws, and the
+    # explore floor (EXPLORE) takes the rest.
+    assert learned[("LR", "up")] > 0.6 * 300
+    assert learned[("LR", "up")] < (1 - EXPLORE / 2) * 300
+    assert learned[("LR", "down")] < 0.05 * 300
     # The floor: the search still explores every other constant.
     assert {s for s, _ in learned} == {s for s, _ in uniform}
+
+
+def test_focus_tries_the_magnitude_that_worked_first(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"train.py": PROGRAM})
+    proposer = MutateProposer()
+    notes = set()
+    for ratio, note in ((2.0, "scale x2"), (0.5, "scale x0.5"), (1.1, "shift +10%")):
+        direction = "up" if ratio > 1 else "down"
+        proposer.focus = (Focus((f"scale:LR:{direction}", f"shift:LR:{direction}"), ratio),)
+        for seed in range(5):
+            ctx = ProposalContext(root=root, editable=("train.py",), iteration=1, rng=random.Random(seed))
+            p = proposer.propose(ctx)
+            assert p is not None and p.features["symbol"] == "LR"
+            assert p.description.endswith(f"({note})"), p.description
+            notes.add(note)
+    assert len(notes) == 3
+    # Once tried, the next nearest magnitude comes next, then the proposer explores.
+    proposer.focus = (Focus(("scale:LR:up", "shift:LR:up"), 2.0),)
+    tried: list[Attempt] = []
+    seen = []
+    for it in range(4):
+        ctx = ProposalContext(root=root, editable=("train.py",), iteration=it, rng=random.Random(it),
+                              attempts=tuple(tried))
+        p = proposer.propose(ctx)
+        assert p is not None
+        seen.append(p.description.rsplit("(", 1)[1].rstrip(")"))
+        tried.append(Attempt(it, p.description, "discard", None, features=p.features))
+    assert seen[:3] == ["scale x2", "scale x1.25", "shift +10%"]
+    assert "LR" not in tried[3].description  # every LR-up edit tried: explore
+
+
+def test_below_the_base_rate_means_below_what_exploring_finds(tmp_path: Path) -> None:
+    init_project(tmp_path)
+    project = Project(tmp_path)
+    first = Learner(project, "run1", config())
+    decide(first, 1, move("WD", 0.1, 0.05), verdict("keep", 0.2))  # Decrease WD: 1 in 1
+    later = Learner(project, "run2", config())
+    it = 0
+    for n in range(12):  # explorations: 8 keeps in 12 (a rich new task)
+        it += 1
+        decide(later, it, move(f"K{n}", 1.0, 2.0 if n < 8 else 0.5),
+               verdict("keep" if n < 8 else "discard", 0.1 if n < 8 else -0.01))
+    for _ in range(5):  # the skill misses, alternating tiny gains and losses: no reversal
+        it += 1
+        decide(later, it, move("WD", 0.1, 0.05), verdict("discard", 0.001 if it % 2 else -0.001))
+    wd = next(x for x in load_skills(project) if x.pattern["symbol"] == "WD")
+    assert wd.status == "deprecated"
+    assert wd.reason.startswith("success rate 1/5 is below the run's base rate 0.67")
+    assert "in 12 explorations" in wd.reason
+
+
+def test_a_run_going_well_on_a_skill_keeps_it(tmp_path: Path) -> None:
+    # The run's keeps are the skills' own: compared with them, a skill that works three
+    # times in four would look worse than "the run" and be deprecated for succeeding.
+    init_project(tmp_path)
+    project = Project(tmp_path)
+    learner = Learner(project, "run1", config())
+    it = 0
+    for n in range(10):  # explorations: nothing found
+        it += 1
+        decide(learner, it, move(f"K{n}", 1.0, 2.0), verdict("discard", -0.01))
+    for n in range(20):  # LR up: kept 3 times in 4
+        it += 1
+        kept = n % 4 != 3
+        decide(learner, it, move("LR", 0.01 * (n + 1), 0.01 * (n + 2)),
+               verdict("keep" if kept else "discard", 0.05 if kept else -0.001))
+    (lr,) = [x for x in load_skills(project) if x.pattern["symbol"] == "LR"]
+    assert lr.status == "active" and lr.usage.successes == 15
 
 
 def test_no_skill_keeps_the_users_weights(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 Sites (where a mutation can happen) and their operators:
 - numeric literals in the value of an UPPER_CASE assignment (any scope) or of a class-level
   field (dataclass configs), in function defaults and in call keyword arguments:
-  `scale` (multiply by 0.5, 0.8, 1.25 or 2) and `shift` (±1 for ints, ±10% for floats);
+  `scale` (multiply by 0.5, 0.8, 1.25 or 2) and `shift` (±10%, at least ±1 for ints);
   ints stay ints and every number keeps its sign (an int >= 1 stays >= 1);
 - `True`/`False` in the same places: `flip`;
 - strings declared with a trailing `# ladder: choices relu gelu silu` comment on their
@@ -19,6 +19,11 @@ such keys each (site, edit) pair is drawn by its most specific weight, so a skil
 raised `LR` before makes raising `LR` likelier without ruling anything else out, and a
 site a key weighs above 1 may be tried again before coverage is complete (the evidence
 of a skill, not the order of exploration, decides when to exploit it).
+`focus` (set by the skill library's Thompson sampling) lists skills -- groups of such
+keys and a typical ratio -- for one proposal, best first: of the untried edits that the
+first skill having one matches, the nearest its typical ratio is tried (any, when it
+has none), coverage or not; when no skill has one (the flags already set, the
+constants moved as far as their edits go), the proposer explores as usual.
 The choice is reproducible from `ctx.rng`: files are read in sorted order, sites in
 source order, and nothing else is random. Formatting survives: libcst round-trips the
 untouched code byte for byte.
@@ -41,12 +46,12 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from ladder.agent.config import ProposerSpec
 from ladder.agent.numbers import literal_number
 from ladder.agent.proposers.common import check_options, editable_files, read_text
-from ladder.agent.records import Proposal, ProposalContext
+from ladder.agent.records import Focus, Proposal, ProposalContext
 from ladder.errors import LadderError
 
 OPERATORS = ("scale", "shift", "flip", "choice", "delete")
 SCALE_FACTORS = (0.5, 0.8, 1.25, 2.0)
-SHIFT_FRACTION = 0.1  # a float moves by 10% of its magnitude
+SHIFT_FRACTION = 0.1  # a number moves by 10% of its magnitude (an int by 1 at least)
 ZERO_FLOAT_STEP = 0.1  # ... and a zero float by this much (10% of zero is no move)
 OPTIONS = ("weights", "target")
 
@@ -82,6 +87,7 @@ class MutateProposer:
 
     def __init__(self, weights: Mapping[str, float] | None = None) -> None:
         self.operator_weights: Mapping[str, float] | None = _check_weights(weights)
+        self.focus: Sequence[Focus] = ()  # skills to apply, best first; () to explore
         self.last_error = ""
         self._cache: dict[tuple[str, str], _Parsed] = {}
 
@@ -111,6 +117,10 @@ class MutateProposer:
         # Never re-propose a mutation this run already tried (crude loops re-try what
         # failed); draws are cheap, so redraw a bounded number of times.
         tried = {a.description for a in ctx.attempts}
+        for skill in self.focus:
+            focused = _focused(sites, skill, tried, ctx.rng)
+            if focused is not None:
+                return _proposal(*focused)
         # Coverage first: sites this run has not tried yet go before those it has, so a
         # run explores every kind of change once before it exploits any.
         seen = {_site_key(a.features) for a in ctx.attempts if a.features}
@@ -121,8 +131,7 @@ class MutateProposer:
             if chosen is None:
                 self.last_error = "every operator with a site has weight 0"
                 return None
-            path, parsed, site, edit = chosen
-            proposal = _proposal(path, parsed.module, site, edit)
+            proposal = _proposal(*chosen)
             if proposal.description not in tried:
                 return proposal
         self.last_error = f"no untried mutation found in {_REDRAWS} draws"
@@ -227,6 +236,33 @@ def _favoured(
     return out
 
 
+def _focused(sites: Sequence[_Site], focus: Focus, tried: set[str], rng: Random) -> _Choice | None:
+    """An untried (site, edit) pair a key of `focus` matches: the one nearest its
+    typical ratio when it has one (the magnitude that worked), else any."""
+    wanted = set(focus.keys)
+    named = {key.rsplit(":", 1)[0] for key in wanted}
+    pairs = [(path, parsed, site, edit) for path, parsed, site in sites
+             if f"{site.operator}:{site.symbol}" in named for edit in site.edits
+             if f"{site.operator}:{site.symbol}:{direction(site.operator, site.old, edit.new)}"
+             in wanted and _description(path, site, edit) not in tried]
+    if not pairs:
+        return None
+    if focus.ratio is not None:
+        target = math.log(focus.ratio)
+        distance = [_log_ratio(c[2].old, c[3].new) for c in pairs]
+        scored = [(abs(d - target) if d is not None else math.inf, n) for n, d in enumerate(distance)]
+        best = min(score for score, _ in scored)
+        pairs = [pairs[n] for score, n in scored if score == best]
+    return pairs[rng.randrange(len(pairs))]
+
+
+def _log_ratio(old: str, new: str) -> float | None:
+    before, after = literal_number(old), literal_number(new)
+    if before is None or after is None or before == 0 or after / before <= 0:
+        return None
+    return math.log(after / before)
+
+
 def _pick_by_site(
     sites: Sequence[_Site], weights: Mapping[str, float], rng: Random
 ) -> _Choice | None:
@@ -271,14 +307,20 @@ def direction(operator: str, old: str, new: str) -> str:
 # --- applying ------------------------------------------------------------------------
 
 
-def _proposal(path: str, module: cst.Module, site: Site, edit: Edit) -> Proposal:
+def _description(path: str, site: Site, edit: Edit) -> str:
+    if site.operator == "delete":
+        return f"{path}: delete `{_short(site.old)}` in {site.function}() (delete)"
+    return f"{path}: {site.symbol} {site.old} -> {edit.new} ({edit.note})"
+
+
+def _proposal(path: str, parsed: _Parsed, site: Site, edit: Edit) -> Proposal:
+    module = parsed.module
     if site.operator == "delete":
         code = module.visit(_Delete(site.node)).code
-        description = f"{path}: delete `{_short(site.old)}` in {site.function}() (delete)"
     else:
         new_node = _replacement(site.node, edit.new)
         code = cast(cst.Module, module.deep_replace(site.node, new_node)).code
-        description = f"{path}: {site.symbol} {site.old} -> {edit.new} ({edit.note})"
+    description = _description(path, site, edit)
     features = {
         "operator": site.operator,
         "file": path,
@@ -549,7 +591,9 @@ def _scaled(value: int | float) -> list[tuple[int | float, str]]:
 
 def _shifted(value: int | float) -> list[tuple[int | float, str]]:
     if isinstance(value, int):
-        return [(value + 1, "shift +1"), (value - 1, "shift -1")]
+        # By 10% too, at least 1: a step of 1 on 2000 warm-up steps changes nothing.
+        by = max(1, _round_half_away(abs(value) * SHIFT_FRACTION))
+        return [(value + by, f"shift +{by}"), (value - by, f"shift -{by}")]
     if value == 0:
         return [(ZERO_FLOAT_STEP, f"shift +{ZERO_FLOAT_STEP:g}")]
     step = abs(value) * SHIFT_FRACTION

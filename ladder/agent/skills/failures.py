@@ -9,6 +9,11 @@ that passed, the lesson carries a `bound` rule (`LR < 0.3`) whose block cases ar
 failing lines and whose allow case is the parent's line; `promote` then walks it up
 through the real gates (`ladder.levels.gate_reasons`), as `ladder promote --max` would,
 stopping at the configured limit or the first gate that refuses, and records both.
+
+A failure the lesson did not block -- a value on its allowed side that failed all the
+same -- tightens the bound (`revise`): the lesson keeps its id and level, its rule
+moves to the new threshold with the new failing line as one more block case, and its
+history says why; when the gates of its level refuse the revision, it stays as it was.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from ladder.agent.records import Verdict
 from ladder.agent.skills.extract import Move
 from ladder.errors import LadderError
-from ladder.lesson import MAX_LEVEL, Case, Lesson, Rule
+from ladder.lesson import MAX_LEVEL, Case, Lesson, LevelChange, Rule
 from ladder.project import Project
 
 LEARNED_TAG = "learned"
@@ -83,28 +88,31 @@ class Bound:
     value: float | int
 
 
+GAP_SHARE = 0.25  # how far into the gap between the last value that ran and the first that failed
+
+
 def bound_for(direction: str, failing: Sequence[float], passing: Sequence[float],
               integer: bool) -> Bound | None:
-    """The roundest threshold separating every failing value from every passing one,
-    as permissive as possible (None when they are not separable)."""
+    """The roundest threshold separating every failing value from every passing one
+    (None when they are not separable).
+
+    Values between the last that ran and the first that failed are unknown. A crash
+    costs a whole evaluation, a blocked value that would have run costs one proposal:
+    so the threshold sits just past the last value that ran, at the roundest number
+    within the first GAP_SHARE of the gap, and treats the rest of the gap as failing.
+    """
     if not failing:
         return None
     if direction == "up":
         edge = min(failing)
         if any(p >= edge for p in passing):
             return None
-        below = max(passing) if passing else -math.inf
-        # Round within the lower half of the gap: values between the last that ran and
-        # the first that failed are unknown, and the nearer the failure the likelier.
-        mid = (below + edge) / 2 if passing else edge
-        value = _round_below(mid, below)
+        value = _round_up(max(passing), edge, integer) if passing else edge
         return Bound("<", int(value) if integer and value == int(value) else value)
     edge = max(failing)
     if any(p <= edge for p in passing):
         return None
-    above = min(passing) if passing else math.inf
-    mid = (above + edge) / 2 if passing else edge
-    value = _round_above(mid, above)
+    value = _round_down(min(passing), edge, integer) if passing else edge
     return Bound(">", int(value) if integer and value == int(value) else value)
 
 
@@ -112,27 +120,32 @@ def _clean(x: float) -> float:
     return float(f"{x:.12g}")
 
 
-def _steps(edge: float) -> list[float]:
-    top = math.floor(math.log10(abs(edge))) if edge else 0
-    return [10.0 ** (top - d) for d in range(0, 8)]
+def _steps(span: float, integer: bool) -> list[float]:
+    top = math.floor(math.log10(abs(span))) if span else 0
+    return [10.0 ** (top - d) for d in range(0, 10) if not integer or top - d >= 0]
 
 
-def _round_below(edge: float, lower: float) -> float:
-    """The roundest t with lower < t <= edge (the coarsest step first)."""
-    for step in _steps(edge):
-        t = _clean(math.floor(edge / step) * step)
-        if lower < t <= edge:
+def _round_up(ran: float, failed: float, integer: bool) -> float:
+    """The roundest t with ran < t <= ran + GAP_SHARE * (failed - ran) (an integer one
+    step past `ran` at least), the coarsest step first and, at a step, the least t."""
+    limit = ran + GAP_SHARE * (failed - ran)
+    limit = max(limit, ran + 1) if integer else limit
+    for step in _steps(max(abs(ran), abs(failed)), integer):
+        t = _clean((math.floor(ran / step) + 1) * step)
+        if ran < t <= limit:
             return t
-    return edge
+    return limit
 
 
-def _round_above(edge: float, upper: float) -> float:
-    """The roundest t with edge <= t < upper."""
-    for step in _steps(edge):
-        t = _clean(math.ceil(edge / step) * step)
-        if edge <= t < upper:
+def _round_down(ran: float, failed: float, integer: bool) -> float:
+    """The roundest t with ran - GAP_SHARE * (ran - failed) <= t < ran."""
+    limit = ran - GAP_SHARE * (ran - failed)
+    limit = min(limit, ran - 1) if integer else limit
+    for step in _steps(max(abs(ran), abs(failed)), integer):
+        t = _clean((math.ceil(ran / step) - 1) * step)
+        if limit <= t < ran:
             return t
-    return edge
+    return limit
 
 
 def _fmt(value: float | int) -> str:
@@ -192,6 +205,55 @@ def draft_lesson(
         tags=(LEARNED_TAG, "agent", kind.split(":")[0]), paths=paths,
         source=source_text(run, [(s.run, s.iteration) for s in seen]), rule=rule,
     )
+
+
+MAX_CASES = 6  # the newest failing lines a revised bound keeps as block cases
+
+
+def tightened(lesson: Lesson, run: str, kind: str, seen: Sequence[Seen], move: Move,
+              passing: Sequence[float], when: str) -> Lesson | None:
+    """`lesson` with its bound moved to block every value in `seen` (None when it is not
+    a bound, already blocks them, or no threshold separates them from `passing`)."""
+    rule = lesson.rule
+    if rule is None or rule.template != "bound" or not move.boundable:
+        return None
+    failing = [s.value for s in seen if s.value is not None]
+    bound = bound_for(move.direction, failing, passing, move.integer)
+    old = rule.args.get("value")
+    if bound is None or not isinstance(old, (int, float)) or bound.op != rule.args.get("op"):
+        return None
+    if (bound.value >= old) if bound.op == "<" else (bound.value <= old):
+        return None  # no tighter than it is: the failure was blocked, or is not separable
+    redraft = draft_lesson(lesson.id, run, kind, seen[-MAX_CASES:], move, passing)
+    if redraft.rule is None:
+        return None
+    why = (f"bound tightened from {_fmt(old)} to {_fmt(bound.value)} by run {run}: "
+           f"{seen[-1].description} ({seen[-1].reason}) passed the old bound")
+    args = {**rule.args, "value": bound.value, "message": redraft.rule.args["message"]}
+    return dataclasses.replace(
+        lesson, title=redraft.title, why=f"{lesson.why} Then: {seen[-1].description} "
+        f"({seen[-1].reason}) at iteration {seen[-1].iteration} of run {seen[-1].run or run}.",
+        rule=dataclasses.replace(rule, args=args, block=redraft.rule.block, allow=redraft.rule.allow),
+        history=(*lesson.history, LevelChange(lesson.level, lesson.level, when, why)),
+    )
+
+
+def revise(project: Project, old: Lesson, new: Lesson) -> list[str]:
+    """Save `new` in place of `old` when the gates of its level still pass; the reasons
+    they refuse otherwise (and `old` stays)."""
+    from ladder.levels import compile_all, gate_reasons
+    from ladder.store import load_lessons, save_lesson
+
+    try:
+        reasons = gate_reasons(dataclasses.replace(new, level=1), new.level, project) \
+            if new.level > 1 else []
+    except LadderError as exc:
+        reasons = [exc.what]
+    if reasons:
+        return reasons
+    save_lesson(project, new)
+    compile_all(project, load_lessons(project))
+    return []
 
 
 def _cases(seen: Sequence[Seen], attr: str, move: Move, note: str) -> list[Case]:

@@ -2,7 +2,7 @@
 
 The loop calls it twice per iteration:
 
-    guidance = learner.before_proposal(it, rng)   # ctx.skills, proposer.operator_weights
+    guidance = learner.before_proposal(it, rng)   # ctx.skills; mutate's weights and focus
     ...
     events = learner.after_decision(candidate, verdict, proposal, parent_text, candidate_text)
     if learner.lessons_changed(): ...              # refresh the level-5 lessons it checks
@@ -10,7 +10,8 @@ The loop calls it twice per iteration:
 `after_decision` updates the usage of the skill a proposal applied (and deprecates it
 when its effect reversed or it fell below the run's base rate), deposits the pattern of
 every verified keep (a new skill, or a new version of a similar one), and counts the
-failure patterns; the second occurrence of one becomes a lesson (`failures.teach`).
+failure patterns; the second occurrence of one becomes a lesson (`failures.teach`),
+and a failure its lesson's bound let through tightens the bound (`failures.revise`).
 
 The library lives in `.ladder/skills/` (one TOML file per skill, shared by every run of
 the repository); the run's own counts live in `.ladder/runs/<run>/learner.json`, so a
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder.agent.config import AgentConfig
-from ladder.agent.records import Candidate, Proposal, Verdict
+from ladder.agent.records import Candidate, Focus, Proposal, Verdict
 from ladder.agent.skills import failures, policy
 from ladder.agent.skills.extract import Move, extract, file_tags, moves
 from ladder.agent.skills.library import load_skills, new_skill_id, save_skill
@@ -50,6 +51,9 @@ _LESSON_ID = re.compile(r"\[([a-z0-9][a-z0-9._-]*)\]")
 class Guidance:
     skills_text: str  # the prompt section for text proposers ("" when no skill applies)
     operator_weights: Mapping[str, float] | None  # for mutate (None: the proposer's own)
+    # For mutate: the skills to apply, best first (the first with an untried site
+    # wins); () to explore.
+    focus: tuple[Focus, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class _State:
     done: list[int] = field(default_factory=list)  # iterations already learned from
     kept: int = 0
     evaluated: int = 0
+    explored: list[int] = field(default_factory=lambda: [0, 0])  # [evaluated, kept] applying no skill
     failures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # signature -> seen
     passing: dict[str, list[float]] = field(default_factory=dict)  # file|symbol -> values that ran
     taught: dict[str, str] = field(default_factory=dict)  # signature -> lesson id
@@ -75,6 +80,8 @@ class _State:
     deprecated: list[str] = field(default_factory=list)
     reinstated: list[str] = field(default_factory=list)
     promoted: dict[str, int] = field(default_factory=dict)  # lesson id -> level reached
+    tightened: list[str] = field(default_factory=list)  # taught lessons whose bound moved
+    tried: dict[str, list[int]] = field(default_factory=dict)  # mutate key -> [evaluated, kept]
     succeeded: list[str] = field(default_factory=list)  # skills verified in this run
 
 
@@ -95,6 +102,8 @@ class Learner:
         self.loaded = len(self.skills)
         self.state = self._load_state()
         self._prior = self._prior_runs()
+        # Mutate moves earlier runs tried and never kept (a keep anywhere makes a skill).
+        self._spent = sorted(k for k, (_n, kept) in self._prior.tried.items() if not kept)
         self._taught_ids = self._taught_lessons()
         self._changed = False
         weights = config.proposer.options.get("weights") if config.proposer.kind == "mutate" else None
@@ -106,11 +115,11 @@ class Learner:
     def before_proposal(self, iteration: int, rng: random.Random) -> Guidance:
         skills = list(self.skills.values())
         tags = [*self._editable_tags, *(s.lower() for s in self.state.symbols)]
-        weights = policy.operator_weights(
-            skills, self._base_weights, self.state.kept, self.state.evaluated, rng,
-            failed=self._failed_keys(),
-        )
-        return Guidance(policy.skills_text(skills, tags), weights)
+        weights = policy.operator_weights(self._base_weights, self._failed_keys(), self._spent)
+        tried, found = self.state.explored
+        chosen = policy.focus(skills, found, tried, rng)
+        return Guidance(policy.skills_text(skills, tags), weights,
+                        tuple(policy.focus_of(s) for s in chosen))
 
     def after_decision(
         self,
@@ -134,6 +143,7 @@ class Learner:
             pattern = extract(proposal, parent_text, candidate_text) if proposal else None
             if pattern is not None:
                 self._note_symbols(pattern)
+                self._note_tried(pattern, verdict.status == "keep")
                 events += self._apply(pattern, verdict, candidate)
             found = moves(proposal, parent_text, candidate_text)
             events += self._failures(candidate, verdict, proposal, pattern, found,
@@ -160,6 +170,7 @@ class Learner:
             "reinstated": list(s.reinstated),
             "lessons_taught": sorted(s.taught.values()),
             "lessons_promoted": dict(s.promoted),
+            "lessons_tightened": list(s.tightened),
             "blocked_by_taught_lessons": dict(s.blocked),
             # Each blocked candidate is one candidate evaluation (2 x seeds runs) not spent.
             "evaluations_saved": blocked,
@@ -175,6 +186,8 @@ class Learner:
         improvement = _improvement(cand, verdict, self.config)
         skill = self._similar(pattern)
         keep = verdict.status == "keep"
+        if skill is None or not skill.active:  # an exploration: the base arm's evidence
+            self.state.explored = [self.state.explored[0] + 1, self.state.explored[1] + keep]
         if skill is not None:
             u = skill.usage
             if keep:
@@ -188,7 +201,7 @@ class Learner:
                 usage = Usage(u.applications + 1, u.successes, u.since_success + 1, recent[-RECENT:])
             skill = dataclasses.replace(skill, usage=usage)
             if not keep and skill.active:
-                why = policy.deprecation_reason(skill, self.state.kept, self.state.evaluated)
+                why = policy.deprecation_reason(skill, self.state.explored[1], self.state.explored[0])
                 if why:
                     skill = skill.bumped(f"deprecated by run {self.run_id} at iteration "
                                          f"{cand.iteration}: {why}", status="deprecated", reason=why)
@@ -259,6 +272,14 @@ class Learner:
         self.skills[skill.id] = skill
         save_skill(self.project, skill)
 
+    def _note_tried(self, pattern: Mapping[str, Any], kept: bool) -> None:
+        if pattern.get("kind") != "mutate":
+            return
+        for key in policy.pattern_keys(pattern):
+            counts = self.state.tried.setdefault(key, [0, 0])
+            counts[0] += 1
+            counts[1] += kept
+
     def _note_symbols(self, pattern: Mapping[str, Any]) -> None:
         names = [str(pattern.get("symbol", ""))] if pattern.get("kind") == "mutate" else [
             str(c.get("symbol", "")) for c in pattern.get("changes", [])]
@@ -289,8 +310,6 @@ class Learner:
             assert pattern is not None
             signature = f"{kind}|{pattern_key(pattern)}"
         taught = self.state.taught.get(signature) or self._prior.taught.get(signature)
-        if taught and taught in self._taught_ids:
-            return []  # already a lesson (the check should have blocked it: counted there)
         seen = failures.Seen(
             iteration=cand.iteration,
             description=cand.description[:160],
@@ -305,9 +324,36 @@ class Learner:
         # Earlier runs of this repository count too: a failure seen once by each of two
         # runs is the same failure seen twice.
         history = [*self._prior.failures.get(signature, []), *own]
+        if taught and taught in self._taught_ids:
+            # Already a lesson, and yet it failed: its bound let the value through.
+            return self._tighten(taught, kind, [failures.Seen(**h) for h in history], move) \
+                if move is not None else []
         if len(history) < 2:
             return []
         return self._teach(signature, kind, [failures.Seen(**h) for h in history[-2:]], move)
+
+    def _tighten(self, lesson_id: str, kind: str, seen: list[failures.Seen], move: Move) -> list[Event]:
+        from ladder.errors import LadderError
+        from ladder.store import get_lesson
+
+        try:
+            lesson = get_lesson(self.project, lesson_id)
+        except LadderError:
+            return []  # removed by hand since: nothing to tighten
+        key = _value_key(move)
+        passing = [*self._prior.passing.get(key, []), *self.state.passing.get(key, [])]
+        new = failures.tightened(lesson, self.run_id, kind, seen, move, passing, self._now()) \
+            if lesson.status == "active" else None
+        if new is None:
+            return []
+        refused = failures.revise(self.project, lesson, new)
+        data: dict[str, Any] = {"action": "tightened" if not refused else "not tightened",
+                                "id": lesson.id, "level": lesson.level, "title": new.title,
+                                "why": new.history[-1].why, "stopped": refused}
+        if not refused:
+            self._mark(self.state.tightened, lesson.id)
+            self._changed = True
+        return [Event("lesson", data)]
 
     def _teach(self, signature: str, kind: str, seen: list[failures.Seen], move: Move | None) -> list[Event]:
         from ladder.store import new_id
@@ -385,6 +431,10 @@ class Learner:
             for key, values in state.passing.items():
                 merged.passing.setdefault(key, []).extend(values)
             merged.taught.update(state.taught)
+            for key, (n, kept) in state.tried.items():
+                counts = merged.tried.setdefault(key, [0, 0])
+                counts[0] += n
+                counts[1] += kept
         return merged
 
     def _save_state(self) -> None:

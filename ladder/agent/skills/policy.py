@@ -1,20 +1,29 @@
 """The learning policy: which skills to inject, how hard to lean on them, when to drop one.
 
 Each skill's chance of success is a Beta posterior over its usage: Beta(1 + successes,
-1 + failures). The run's base rate -- keeps per evaluation -- is the posterior of
-"any other change": Beta(1 + kept, PRIOR_MISSES + evaluated - kept), whose prior says a
-blind change is kept about one time in five until the run has its own numbers.
+1 + failures). The run's base rate -- keeps per exploration, a proposal that applied no
+skill -- is the posterior of "any other change": Beta(1 + found, PRIOR_MISSES + explored
+- found), whose prior says a blind change is kept about one time in five until the run
+has its own numbers.
 
-- Mutation weights (Thompson sampling): every iteration draws one success rate per
-  skill and one for the base; a skill's sites weigh (its draw / the base's) ** POWER,
-  clipped to [FLOOR, CAP]. Every other site weighs 1, so the search always explores,
-  and a skill whose draw loses to the base is down-weighted, never ruled out.
+- Mutation focus (Thompson sampling): every iteration draws one success rate per
+  skill and one for the "explore" arm (Beta over the run's explorations: proposals
+  that applied no skill, with the same prior as the base rate). With probability
+  EXPLORE, or when the explore arm's draw wins, the proposer explores: coverage first, uniform over sites, the
+  user's weights. Otherwise it applies the winning skill: its sites and direction only
+  (the best draw among the skills that still have an untried site).
+  So a proven skill is exploited in proportion to the chance it is the best arm, a
+  skill whose record falls below the base loses its turns, and the search never stops
+  exploring. When exploring, moves that crashed once and are not a lesson yet weigh
+  FLOOR, and moves earlier runs of the repository tried without a keep weigh SPENT:
+  a later run explores new ground first instead of re-trying what already failed.
 - The prompt section of text proposers: active skills ranked by how many of their tags
   the run shares, then by posterior mean, within MAX_SKILLS and MAX_CHARS.
 - Deprecation: a skill whose last applications (since its last verified keep) worsened
   the target, significantly (one-sided t-test, or a run of failures a sign test finds
   unlikely), has reversed; a skill whose success rate sits below the run's base rate
-  with DEPRECATE_CONFIDENCE has gone stale. Either way it stops being injected, and a
+  (keeps per exploration: what a change achieves without the library) with
+  DEPRECATE_CONFIDENCE has gone stale. Either way it stops being injected, and a
   new verified keep of its pattern reinstates it.
 """
 
@@ -25,17 +34,18 @@ import random
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 
+from ladder.agent.records import Focus
 from ladder.agent.skills.model import Skill
 
-POWER = 2.0
-FLOOR = 0.2  # the least weight a skill's sites get: never switched off
-CAP = 1000.0
+EXPLORE = 0.1  # the least share of proposals that explore, whatever the skills' record
+FLOOR = 0.2  # the weight of a move that crashed once, when exploring: tried less, not never
+SPENT = 0.2  # ... and of one earlier runs tried without a keep: the crude loop's re-tries
 PRIOR_MISSES = 4.0  # base-rate prior Beta(1, 4): one keep in five, worth five evaluations
 NUMERIC_OPERATORS = ("scale", "shift")
 
 ALPHA = 0.05  # the deprecation tests' level
 MIN_REVERSAL = 3  # applications since the last success before reversal is judged
-MIN_BASE_EVALUATED = 10  # evaluations before the run's base rate is trusted
+MIN_BASE_EVALUATED = 10  # explorations before the run's base rate is trusted
 MIN_BASE_APPLICATIONS = 5
 DEPRECATE_CONFIDENCE = 0.95
 
@@ -49,39 +59,52 @@ def posterior_mean(skill: Skill) -> float:
 
 
 def operator_weights(
-    skills: Sequence[Skill],
-    base: Mapping[str, float],
-    kept: int,
-    evaluated: int,
-    rng: random.Random,
-    failed: Iterable[str] = (),
+    base: Mapping[str, float], failed: Iterable[str] = (), spent: Iterable[str] = (),
 ) -> dict[str, float] | None:
-    """Weights for the mutate proposer: `base` (the user's per-operator weights) plus one
-    `operator:symbol:direction` key per active mutate skill, by Thompson sampling, and
-    FLOOR for the `failed` keys (moves that crashed once and are not a lesson yet)
-    that no skill vouches for."""
-    mutating = [s for s in skills if s.active and s.pattern.get("kind") == "mutate"]
-    avoid = list(failed)
-    if not mutating and not avoid:
-        return dict(base) or None
+    """Weights for the mutate proposer when it explores: `base` (the user's per-operator
+    weights), FLOOR for the `failed` keys (moves that crashed once and are not a lesson
+    yet) and SPENT for the `spent` ones (moves earlier runs tried without a keep: new
+    ground first). None when all are empty: the proposer's own."""
     out = dict(base)
-    for key in avoid:
-        out[key] = FLOOR
-    if not mutating:
-        return out
-    theta0 = rng.betavariate(1 + kept, PRIOR_MISSES + max(0, evaluated - kept))
-    for skill in sorted(mutating, key=lambda s: s.id):  # a stable order: reproducible draws
-        u = skill.usage
-        theta = rng.betavariate(1 + u.successes, 1 + u.failures)
-        weight = min(CAP, max(FLOOR, (theta / max(theta0, 1e-9)) ** POWER))
-        for key in site_keys(skill):
-            out[key] = weight if key in avoid else max(out.get(key, 0.0), weight)
-    return out
+    for key in spent:
+        out[key] = min(out.get(key, 1.0), SPENT)
+    for key in failed:
+        out[key] = min(out.get(key, 1.0), FLOOR)
+    return out or None
+
+
+def focus(
+    skills: Sequence[Skill], found: int, explored: int, rng: random.Random,
+    explore: float = EXPLORE,
+) -> list[Skill]:
+    """The skills to apply this iteration (Thompson sampling): those whose draw beats
+    the explore arm's, best draw first; [] to explore. The explore arm's posterior is
+    over the run's explorations (`found` keeps in `explored` evaluations of proposals
+    that applied no skill). The proposer applies the first skill that still has an
+    untried site -- a saturated skill (its flag already set) is no arm."""
+    mutating = sorted((s for s in skills if s.active and s.pattern.get("kind") == "mutate"),
+                      key=lambda s: s.id)  # a stable order: reproducible draws
+    if not mutating or rng.random() < explore:
+        return []
+    base = rng.betavariate(1 + found, PRIOR_MISSES + max(0, explored - found))
+    draws = [(rng.betavariate(1 + s.usage.successes, 1 + s.usage.failures), s) for s in mutating]
+    return [s for theta, s in sorted(draws, key=lambda d: -d[0]) if theta > base]
+
+
+def focus_of(skill: Skill) -> Focus:
+    """What the mutate proposer needs to apply `skill`."""
+    ratio = skill.pattern.get("ratio")
+    typical = float(ratio) if isinstance(ratio, (int, float)) and ratio > 0 else None
+    return Focus(tuple(site_keys(skill)), typical)
 
 
 def site_keys(skill: Skill) -> list[str]:
     """The mutate proposer's weight keys a mutate skill applies to."""
-    p = skill.pattern
+    return pattern_keys(skill.pattern)
+
+
+def pattern_keys(p: Mapping[str, object]) -> list[str]:
+    """The mutate proposer's weight keys of a mutate pattern (scale and shift alike)."""
     change = str(p.get("change", ""))
     operators = NUMERIC_OPERATORS if change == "number" else (change,)
     return [f"{op}:{p.get('symbol', '')}:{p.get('direction', '')}" for op in operators]
@@ -128,9 +151,12 @@ def _one_line(text: str, limit: int) -> str:
 # --- deprecation -------------------------------------------------------------------------
 
 
-def deprecation_reason(skill: Skill, kept: int, evaluated: int) -> str:
-    """Why `skill` should be deprecated now ("" when it should not)."""
-    return _reversed(skill) or _below_base(skill, kept, evaluated)
+def deprecation_reason(skill: Skill, found: int, explored: int) -> str:
+    """Why `skill` should be deprecated now ("" when it should not). The run's base
+    rate is `found` keeps in `explored` explorations: what a change achieves without
+    the library. (Keeps per evaluation would count the skills' own keeps, so a run
+    going well on its skills would deprecate the very skills it goes well on.)"""
+    return _reversed(skill) or _below_base(skill, found, explored)
 
 
 def _reversed(skill: Skill) -> str:
@@ -150,18 +176,19 @@ def _reversed(skill: Skill) -> str:
     return ""
 
 
-def _below_base(skill: Skill, kept: int, evaluated: int) -> str:
+def _below_base(skill: Skill, found: int, explored: int) -> str:
     u = skill.usage
-    if evaluated < MIN_BASE_EVALUATED or u.applications < MIN_BASE_APPLICATIONS:
+    if explored < MIN_BASE_EVALUATED or u.applications < MIN_BASE_APPLICATIONS:
         return ""
-    base = kept / evaluated
+    base = found / explored
     from scipy.stats import beta
 
     confidence = float(beta.cdf(base, 1 + u.successes, 1 + u.failures))
     if confidence < DEPRECATE_CONFIDENCE:
         return ""
     return (f"success rate {u.successes}/{u.applications} is below the run's base rate "
-            f"{base:.2f} ({kept}/{evaluated}) with {confidence:.0%} confidence")
+            f"{base:.2f} ({found} keeps in {explored} explorations) with {confidence:.0%} "
+            f"confidence")
 
 
 def one_sided_p(values: Sequence[float]) -> float:
