@@ -33,6 +33,7 @@ from ladder.agent.records import (
     Strategy,
     Verdict,
 )
+from ladder.agent.strategies.pool import best_verified
 from ladder.errors import LadderError
 
 PARENT_SLOT, CANDIDATE_SLOT = "parent", "candidate"
@@ -787,11 +788,7 @@ def _line(
 
 
 def best(history: Sequence[Candidate], config: AgentConfig) -> Candidate:
-    """The verified best program so far (the baseline when nothing was kept)."""
-    target = config.target
-    pool = [c for c in history if c.status in ("keep", "baseline") and target.name in c.metrics]
-    choice = pool[0]
-    for c in pool[1:]:
-        if target.better(c.metrics[target.name], choice.metrics[target.name]):
-            choice = c
-    return choice
+    """The verified best program so far (the baseline when nothing was kept): the largest
+    gain over the baseline by paired effects along its lineage (`pool.gains`), not the
+    best raw mean, which seed-to-seed noise decides as often as the change does."""
+    return best_verified(history, config.target)

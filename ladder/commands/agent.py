@@ -169,8 +169,9 @@ def summary(the_run: Any) -> str:
     if learner is not None:
         got = learner.summary()
         line += (f"\nlearned: skills created {len(got['created'])}, updated {len(got['updated'])}, "
-                 f"deprecated {len(got['deprecated'])}; lessons taught {len(got['lessons_taught'])}; "
-                 f"evaluations saved by taught lessons {got['evaluations_saved']}")
+                 f"deprecated {len(got['deprecated'])}; lessons taught {len(got['lessons_taught'])}"
+                 + (f", tightened {len(got['lessons_tightened'])}" if got["lessons_tightened"] else "")
+                 + f"; evaluations saved by taught lessons {got['evaluations_saved']}")
     if getattr(the_run, "converged_reason", ""):
         line += f"\n{the_run.converged_reason}"
     if the_run.config.decision == "crude":

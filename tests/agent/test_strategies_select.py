@@ -254,3 +254,33 @@ def test_evolve_started_mid_run_seeds_every_island_with_earlier_keeps() -> None:
     assert state.turns == 0
     assert [c.commit for c in state.population(2)] == ["c0", "c1", "c2"]
     assert strategy.select(history, random.Random(0)).parent.commit == "c2"
+
+
+@pytest.mark.parametrize("direction", ["min", "max"])
+def test_the_best_is_the_largest_paired_gain_not_the_best_mean(direction: str) -> None:
+    """Means are measured on different seeds; a keep beat its parent on the same seeds.
+    Seed-to-seed noise larger than the verified gains must not decide the parent."""
+    from dataclasses import replace
+
+    from ladder.agent.loop import best
+    from ladder.agent.strategies.pool import gains
+
+    sign = -1.0 if direction == "min" else 1.0
+    base = cand(0, "baseline", 0.66, parent="")
+    # Every keep's mean looks worse than the baseline's (its seeds were harder), yet each
+    # improved on its own parent, paired.
+    k1 = replace(cand(1, "keep", 0.66 - sign * 0.01), effect=sign * 0.02)
+    k2 = replace(cand(2, "keep", 0.66 - sign * 0.03, parent="c1"), effect=sign * 0.01)
+    branch = replace(cand(3, "keep", 0.66 + sign * 0.5), effect=sign * 0.025)
+    history = [base, k1, k2, branch]
+    found = gains(history, config(direction).target)
+    assert found.keys() == {"c0", "c1", "c2", "c3"}
+    assert [round(found[c], 9) for c in ("c0", "c1", "c2", "c3")] == [0.0, 0.02, 0.03, 0.025]
+    hill, rng = Hill(config(direction)), random.Random(0)
+    assert hill.select([base, k1], rng).parent.commit == "c1"
+    assert hill.select(history, rng).parent.commit == "c2"
+    assert best(history, config(direction)).commit == "c2"
+    assert [c.commit for c in Population(config(direction)).elite(history)] == ["c2", "c3", "c1", "c0"]
+    # Without paired effects (a hand-made or crude history), means against the baseline's.
+    plain = [base, cand(1, "keep", 0.66 + sign * 0.1)]
+    assert hill.select(plain, rng).parent.commit == "c1"

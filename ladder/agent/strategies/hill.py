@@ -7,11 +7,12 @@ from collections.abc import Sequence
 
 from ladder.agent.config import AgentConfig
 from ladder.agent.records import Candidate, Selection
-from ladder.agent.strategies.pool import best, parents
+from ladder.agent.strategies.pool import best_verified
 
 
 class Hill:
-    """One parent: the best target among the baseline and the keeps (ties: most recent)."""
+    """One parent: the baseline or keep with the largest verified gain over the baseline
+    (paired effects summed along its lineage; ties: most recent)."""
 
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
@@ -22,4 +23,4 @@ class Hill:
 
     def select(self, history: Sequence[Candidate], rng: random.Random) -> Selection:
         # No randomness: the same history always gives the same parent.
-        return Selection(parent=best(parents(history), self.config.target))
+        return Selection(parent=best_verified(history, self.config.target))

@@ -7,6 +7,7 @@ Everything here is a pure function of the history, so a strategy rebuilt after
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from ladder.agent.config import MetricSpec
@@ -55,6 +56,50 @@ def ranked(candidates: Iterable[Candidate], spec: MetricSpec) -> list[Candidate]
 
 def best(candidates: Iterable[Candidate], spec: MetricSpec) -> Candidate:
     return ranked(candidates, spec)[0]
+
+
+def gains(history: Sequence[Candidate], spec: MetricSpec) -> dict[str, float]:
+    """Each parent's estimated improvement over the baseline (higher is better), by commit:
+    the sum of the paired effects along its lineage -- a keep's `effect` is candidate
+    minus parent on the same seeds. Raw means are measured on different seeds, and
+    seed-to-seed noise larger than a verified gain would rank the parent above its
+    verified child. A keep without an effect or a known parent falls back to its mean
+    against the baseline's. `spec` is the target (the metric `effect` is about)."""
+    sign = -1.0 if spec.direction == "min" else 1.0
+    base = next((c for c in history if c.status == "baseline"), None)
+    base_score = score(base, spec) if base is not None else None
+    out: dict[str, float] = {}
+    for c in history:  # chronological: a parent comes before its children
+        if not c.commit:
+            continue
+        if c.status == "baseline":
+            out[c.commit] = 0.0
+        elif c.status == "keep":
+            up = out.get(c.parent)
+            if up is not None and c.effect is not None and math.isfinite(c.effect):
+                out[c.commit] = up + sign * c.effect
+            elif (own := score(c, spec)) is not None and base_score is not None:
+                out[c.commit] = own - base_score
+    return out
+
+
+def ranked_by_gain(
+    candidates: Iterable[Candidate], history: Sequence[Candidate], spec: MetricSpec
+) -> list[Candidate]:
+    """`candidates` best first by their gain over the baseline (`gains`; ties go to the
+    most recent), then those without one in `ranked` order."""
+    found = gains(history, spec)
+    order = list(enumerate(candidates))
+    with_gain = sorted((item for item in order if item[1].commit in found),
+                       key=lambda item: (-found[item[1].commit], -item[0]))
+    rest = ranked((c for _, c in order if c.commit not in found), spec)
+    return [c for _, c in with_gain] + rest
+
+
+def best_verified(history: Sequence[Candidate], spec: MetricSpec) -> Candidate:
+    """The parent with the largest estimated gain over the baseline (`gains`); ties go to
+    the most recent."""
+    return ranked_by_gain(parents(history), history, spec)[0]
 
 
 def second_parent(candidate: Candidate) -> str:

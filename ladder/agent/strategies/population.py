@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ladder.agent.config import AgentConfig
 from ladder.agent.records import Candidate, Selection
-from ladder.agent.strategies.pool import ancestry, parents, ranked, related, tried_pairs
+from ladder.agent.strategies.pool import ancestry, parents, ranked_by_gain, related, tried_pairs
 
 ELITES = 4
 CROSSOVER = 0.2
@@ -38,9 +38,9 @@ class Population:
         return "population"
 
     def elite(self, history: Sequence[Candidate]) -> list[Candidate]:
-        """The top programs by target, best first (unique commits)."""
+        """The top programs by verified gain over the baseline, best first (unique commits)."""
         unique = {c.commit: c for c in parents(history)}  # a commit re-recorded: latest wins
-        return ranked(unique.values(), self.config.target)[: self.elites]
+        return ranked_by_gain(unique.values(), history, self.config.target)[: self.elites]
 
     def select(self, history: Sequence[Candidate], rng: random.Random) -> Selection:
         elite = self.elite(history)
