@@ -75,13 +75,13 @@ _APPLIED: dict[tuple[int, int, str, str], tuple[Any, Any, Any]] = {}
 mutate._CACHE_SIZE = 256
 
 
-def _memo_proposal(path: str, module: Any, site: Any, edit: Any) -> Any:
-    key = (id(module), id(site.node), edit.new, edit.note)
+def _memo_proposal(path: str, parsed: Any, site: Any, edit: Any) -> Any:
+    key = (id(parsed), id(site.node), edit.new, edit.note)
     hit = _APPLIED.get(key)
     if hit is None:
         if len(_APPLIED) > 20000:
             _APPLIED.clear()
-        hit = _APPLIED[key] = (module, site.node, _apply(path, module, site, edit))  # refs pin ids
+        hit = _APPLIED[key] = (parsed, site.node, _apply(path, parsed, site, edit))  # refs pin ids
     return hit[2]
 
 

@@ -86,6 +86,9 @@ class AgentConfig:
     verify: VerifySettings = field(default_factory=VerifySettings)
     # Failure lessons the run teaches climb automatically up to this level (0: off).
     learn_promote: int = 5
+    # Read and grow the skill library and teach failure lessons; false: a memoryless run
+    # (the crude loop's memory, for comparison or a controlled experiment).
+    learn: bool = True
 
     @property
     def target(self) -> MetricSpec:
@@ -159,6 +162,7 @@ _TOP_KEYS = (
     "decision",
     "verify",
     "learn_promote",
+    "learn",
 )
 _METRIC_KEYS = ("direction", "role", "margin", "bounds", "min", "max")
 _METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -365,6 +369,10 @@ def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
         return _proposer(value, path, where)
     if key == "verify":
         return _verify(value, path, where)
+    if key == "learn":
+        if not isinstance(value, bool):
+            raise _type_error(path, "true or false", value, where)
+        return value
     if key == "learn_promote":
         number = _integer(value, path, where, least=0)
         if number > 5:

@@ -44,7 +44,7 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
         root=project.root,
         run_id=paths.run_id,
         config=config,
-        parts=_parts(project, paths.run_id, config, learn=not readonly),
+        parts=_parts(project, paths.run_id, config, learn=config.learn and not readonly),
         workspace=workspace,
         journal=journal,
         rules=_rules(project),
@@ -94,6 +94,8 @@ def run(
         start = learner.summary()
         print(f"ladder agent: starts with {start['skills_active']} active skill(s) of "
               f"{start['skills_loaded']} in .ladder/skills and the lessons earlier runs taught")
+    elif not config.learn:
+        print("ladder agent: learning off (learn = false): no skill read or written, no lesson taught")
     try:
         reason = the_run.loop()
     finally:

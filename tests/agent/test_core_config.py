@@ -183,6 +183,9 @@ BAD = [
     ),
     pytest.param(_replace("seeds = 5", "seeds = 0"), "tool.ladder.agent.seeds", id="seeds-zero"),
     pytest.param(
+        _replace("seeds = 5", 'seeds = 5\nlearn = "no"'), "tool.ladder.agent.learn", id="learn-string"
+    ),
+    pytest.param(
         _replace("workers = 1", "workers = true"), "tool.ladder.agent.workers", id="workers-bool"
     ),
     pytest.param(

@@ -26,7 +26,9 @@ from testing.fixtures import git
 
 pytestmark = pytest.mark.slow
 
-ITERATIONS = 8  # > the 4 sites of prog.py: coverage-first mutation must reach evaluate.py
+# > the 4 sites of prog.py: coverage-first mutation must reach evaluate.py. (With learning
+# on, the skill that lowering Y is would take every turn: the runs here are memoryless.)
+ITERATIONS = 8
 GENERATED = {"LESSONS.md", "AGENTS.md"}  # what `ladder` regenerates from the lessons
 
 
@@ -47,6 +49,7 @@ def test_agent_run_on_a_repository_configured_only_by_toml(
         editable=("prog.py", "evaluate.py"),
         iterations=ITERATIONS,
         strategy=strategy,
+        extra="learn = false\n",
         prefix="tool.ladder.agent." if in_pyproject else "",
     )
     root = make_agent_repo(tmp_path / "repo", config=config, in_pyproject=in_pyproject)
@@ -55,6 +58,8 @@ def test_agent_run_on_a_repository_configured_only_by_toml(
     proc = ladder(root, "agent", "run")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"({strategy}, mutate)" in proc.stdout  # the TOML, not a default, chose it
+    assert "learning off (learn = false)" in proc.stdout
+    assert not list((root / ".ladder" / "skills").glob("*.toml"))  # nothing learned
     [run_dir] = run_dirs(root)
     run = run_dir.name
     records = journal(root, run)
