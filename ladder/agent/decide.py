@@ -101,9 +101,9 @@ def _crash_or_quarantine(candidate: Sequence[EvalResult], config: AgentConfig) -
     for result in candidate:
         for spec in config.metrics.values():
             value = result.metrics.get(spec.name)
-            outside = _outside(spec, value) if value is not None else ""
+            outside = outside_bounds(spec, value) if value is not None else ""
             if outside:
-                reason = f"seed {result.seed}: {spec.name} = {value:g} {outside}"
+                reason = f"seed {result.seed}: {outside}"
                 return Verdict("quarantine", (reason,), {"seed": result.seed, "metric": spec.name})
     return None
 
@@ -120,12 +120,13 @@ def _crash_reason(result: EvalResult, config: AgentConfig) -> str:
     return f"{bad[0]} is {result.metrics[bad[0]]}" if bad else ""
 
 
-def _outside(spec: MetricSpec, value: float) -> str:
+def outside_bounds(spec: MetricSpec, value: float) -> str:
+    """Why `value` is implausible for `spec` ("" when it is within its bounds)."""
     lo, hi = spec.bounds
     if lo is not None and value < lo:
-        return f"is below its plausible minimum {lo:g}"
+        return f"{spec.name} = {value:g} is below its plausible minimum {lo:g}"
     if hi is not None and value > hi:
-        return f"is above its plausible maximum {hi:g}"
+        return f"{spec.name} = {value:g} is above its plausible maximum {hi:g}"
     return ""
 
 

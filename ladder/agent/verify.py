@@ -36,7 +36,9 @@ from typing import Any
 from scipy import stats as sps
 
 from ladder.agent.config import AgentConfig, MetricSpec, VerifySettings
+from ladder.agent.decide import outside_bounds
 from ladder.agent.records import Candidate, EvalResult, Verdict
+from ladder.agent.strategies.pool import score
 from ladder.agent.strategies.stuck import mann_kendall
 
 __all__ = ["Lord", "TTest", "Verifier", "VerifySettings", "noninferiority", "robust_z", "t_test"]
@@ -236,15 +238,6 @@ def crash_reason(result: EvalResult, config: AgentConfig) -> str:
         value = result.metrics.get(name)
         if value is not None and not math.isfinite(value):
             return f"{name} is {value}"
-    return ""
-
-
-def outside_bounds(spec: MetricSpec, value: float) -> str:
-    lo, hi = spec.bounds
-    if lo is not None and value < lo:
-        return f"{spec.name} = {value:g} is below its plausible minimum {lo:g}"
-    if hi is not None and value > hi:
-        return f"{spec.name} = {value:g} is above its plausible maximum {hi:g}"
     return ""
 
 
@@ -647,7 +640,7 @@ class Verifier:
         window = evaluated[-s.patience:]
         if any(c.status == "keep" for c in window):
             return ""
-        values = [v for c in window if (v := _oriented(c, target)) is not None]
+        values = [v for c in window if (v := score(c, target)) is not None]
         if len(values) >= 3:
             _, p_trend = mann_kendall(values)
             if p_trend < 0.05:
@@ -721,13 +714,6 @@ def effect_history(history: Sequence[Candidate], target: MetricSpec) -> list[flo
         if c.status in ("keep", "discard") and c.effect is not None and math.isfinite(c.effect):
             out.append(-c.effect if target.direction == "min" else c.effect)
     return out
-
-
-def _oriented(c: Candidate, target: MetricSpec) -> float | None:
-    value = c.metrics.get(target.name)
-    if value is None:
-        return None
-    return -value if target.direction == "min" else value
 
 
 def _test_stats(test: TTest) -> dict[str, Any]:

@@ -44,10 +44,10 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ladder.agent.config import ProposerSpec
-from ladder.agent.numbers import literal_number
 from ladder.agent.proposers.common import check_options, editable_files, read_text
 from ladder.agent.records import Focus, Proposal, ProposalContext
 from ladder.errors import LadderError
+from ladder.numbers import literal_number, literal_ratio
 
 OPERATORS = ("scale", "shift", "flip", "choice", "delete")
 SCALE_FACTORS = (0.5, 0.8, 1.25, 2.0)
@@ -228,9 +228,7 @@ def _favoured(
     for path, parsed, site in sites:
         if id(site) in new:
             continue
-        keys = [f"{site.operator}:{site.symbol}"]
-        keys += [f"{site.operator}:{site.symbol}:{direction(site.operator, site.old, e.new)}"
-                 for e in site.edits]
+        keys = [_site_name(site)] + [_edit_key(site, e) for e in site.edits]
         if any(weights.get(k, 0.0) > 1.0 for k in keys):
             out.append((path, parsed, site))
     return out
@@ -242,9 +240,8 @@ def _focused(sites: Sequence[_Site], focus: Focus, tried: set[str], rng: Random)
     wanted = set(focus.keys)
     named = {key.rsplit(":", 1)[0] for key in wanted}
     pairs = [(path, parsed, site, edit) for path, parsed, site in sites
-             if f"{site.operator}:{site.symbol}" in named for edit in site.edits
-             if f"{site.operator}:{site.symbol}:{direction(site.operator, site.old, edit.new)}"
-             in wanted and _description(path, site, edit) not in tried]
+             if _site_name(site) in named for edit in site.edits
+             if _edit_key(site, edit) in wanted and _description(path, site, edit) not in tried]
     if not pairs:
         return None
     if focus.ratio is not None:
@@ -257,10 +254,18 @@ def _focused(sites: Sequence[_Site], focus: Focus, tried: set[str], rng: Random)
 
 
 def _log_ratio(old: str, new: str) -> float | None:
-    before, after = literal_number(old), literal_number(new)
-    if before is None or after is None or before == 0 or after / before <= 0:
-        return None
-    return math.log(after / before)
+    ratio = literal_ratio(old, new)  # numbers keep their sign: |new / old| is new / old
+    return math.log(ratio) if ratio else None
+
+
+def _site_name(site: Site) -> str:
+    """The weight key of a site (`scale:LR`)."""
+    return f"{site.operator}:{site.symbol}"
+
+
+def _edit_key(site: Site, edit: Edit) -> str:
+    """The weight key of one edit of a site (`scale:LR:up`), as skills name it."""
+    return f"{_site_name(site)}:{direction(site.operator, site.old, edit.new)}"
 
 
 def _pick_by_site(
@@ -272,9 +277,7 @@ def _pick_by_site(
     ws: list[float] = []
     for path, parsed, site in sites:
         for edit in site.edits:
-            how = direction(site.operator, site.old, edit.new)
-            keys = (f"{site.operator}:{site.symbol}:{how}", f"{site.operator}:{site.symbol}",
-                    site.operator)
+            keys = (_edit_key(site, edit), _site_name(site), site.operator)
             w = next((weights[k] for k in keys if k in weights), 1.0)
             pairs.append((path, parsed, site, edit))
             ws.append(w / len(site.edits))

@@ -26,9 +26,9 @@ from typing import Any
 
 import libcst as cst
 
-from ladder.agent.numbers import literal_number
 from ladder.agent.proposers.mutate import OPERATORS, direction
 from ladder.agent.records import Proposal
+from ladder.numbers import literal_number, literal_ratio
 
 NUMERIC = ("scale", "shift")
 MAX_CHANGES = 12  # an edit pattern names at most this many (symbol, change) pairs
@@ -97,9 +97,9 @@ def mutate_pattern(features: Mapping[str, Any]) -> dict[str, Any] | None:
         "operators": [op],
         "files": [str(features.get("file", ""))],
     }
-    ratio = _ratio(old, new) if op in NUMERIC else None
+    ratio = literal_ratio(old, new) if op in NUMERIC else None
     if ratio is not None:
-        pattern["ratio"] = ratio
+        pattern["ratio"] = round(ratio, 6)
     return pattern
 
 
@@ -147,13 +147,6 @@ def _is_int(code: object) -> bool:
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _ratio(old: str, new: str) -> float | None:
-    a, b = literal_number(old), literal_number(new)
-    if a is None or b is None or a == 0:
-        return None
-    return round(abs(b / a), 6)
 
 
 # --- the libcst diff ---------------------------------------------------------------------

@@ -238,9 +238,9 @@ def tightened(lesson: Lesson, run: str, kind: str, seen: Sequence[Seen], move: M
     )
 
 
-def revise(project: Project, old: Lesson, new: Lesson) -> list[str]:
-    """Save `new` in place of `old` when the gates of its level still pass; the reasons
-    they refuse otherwise (and `old` stays)."""
+def revise(project: Project, new: Lesson) -> list[str]:
+    """Save `new` over the lesson of its id when the gates of its level still pass; the
+    reasons they refuse otherwise (and the saved lesson stays as it was)."""
     from ladder.levels import compile_all, gate_reasons
     from ladder.store import load_lessons, save_lesson
 

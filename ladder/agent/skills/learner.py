@@ -201,7 +201,8 @@ class Learner:
                 usage = Usage(u.applications + 1, u.successes, u.since_success + 1, recent[-RECENT:])
             skill = dataclasses.replace(skill, usage=usage)
             if not keep and skill.active:
-                why = policy.deprecation_reason(skill, self.state.explored[1], self.state.explored[0])
+                explored, found = self.state.explored
+                why = policy.deprecation_reason(skill, found, explored)
                 if why:
                     skill = skill.bumped(f"deprecated by run {self.run_id} at iteration "
                                          f"{cand.iteration}: {why}", status="deprecated", reason=why)
@@ -346,7 +347,7 @@ class Learner:
             if lesson.status == "active" else None
         if new is None:
             return []
-        refused = failures.revise(self.project, lesson, new)
+        refused = failures.revise(self.project, new)
         data: dict[str, Any] = {"action": "tightened" if not refused else "not tightened",
                                 "id": lesson.id, "level": lesson.level, "title": new.title,
                                 "why": new.history[-1].why, "stopped": refused}

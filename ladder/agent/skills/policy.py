@@ -95,12 +95,7 @@ def focus_of(skill: Skill) -> Focus:
     """What the mutate proposer needs to apply `skill`."""
     ratio = skill.pattern.get("ratio")
     typical = float(ratio) if isinstance(ratio, (int, float)) and ratio > 0 else None
-    return Focus(tuple(site_keys(skill)), typical)
-
-
-def site_keys(skill: Skill) -> list[str]:
-    """The mutate proposer's weight keys a mutate skill applies to."""
-    return pattern_keys(skill.pattern)
+    return Focus(tuple(pattern_keys(skill.pattern)), typical)
 
 
 def pattern_keys(p: Mapping[str, object]) -> list[str]:

@@ -10,7 +10,6 @@ without the constant passes.
 
 from __future__ import annotations
 
-import ast
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder.lesson import Case
+from ladder.numbers import literal_number
 from ladder.rules.templates._args import Arg, bad_arg, check_args
 from ladder.rules.templates._check import CheckFactory, NodeCheck
 
@@ -38,16 +38,6 @@ ARGS = (
 )
 EXPR = Arg("expr", "str", "a comparison `NAME OP NUMBER`", '"LR <= 0.05"')
 EXPR_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$")
-
-
-def _number_literal(code: str) -> float | int | None:
-    try:
-        value = ast.literal_eval(code.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value
 
 
 class BoundCheck(NodeCheck):
@@ -86,7 +76,7 @@ class BoundCheck(NodeCheck):
 
     def _check(self, module: Any, small: Any, value_node: Any) -> None:
         code = module.code_for_node(value_node)
-        number = _number_literal(code)
+        number = literal_number(code)
         if number is not None and not self.compare(number, self.value):
             self.report(small, self.message.format(actual=code.strip()))
 
