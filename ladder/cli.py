@@ -281,10 +281,10 @@ def prompt() -> int:
 )
 @click.option(
     "--seeds",
-    type=click.IntRange(1),
+    type=click.IntRange(2),
     default=6,
     show_default=True,
-    help="Paired seeds per decision.",
+    help="Most paired seeds per decision (a verified keep needs two).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="The run's random seed.")
 def demo(directory: str | None, iterations: int, workers: int, seeds: int, seed: int) -> int:
@@ -314,6 +314,12 @@ def agent() -> None:
 @click.option("--iterations", type=click.IntRange(1), default=None, help="Iteration budget.")
 @click.option("--hours", type=click.FloatRange(0, min_open=True), default=None, help="Time budget.")
 @click.option(
+    "--evaluations",
+    type=click.IntRange(1),
+    default=None,
+    help="Evaluation budget: single evaluations, baseline, calibration and re-validation included.",
+)
+@click.option(
     "--strategy", type=click.Choice(["hill", "population", "evolve", "auto"]), default=None
 )
 @click.option("--workers", type=click.IntRange(1), default=None, help="Evaluation slots.")
@@ -326,6 +332,7 @@ def agent_run(
     resume: str | None,
     iterations: int | None,
     hours: float | None,
+    evaluations: int | None,
     strategy: str | None,
     workers: int | None,
     seeds: int | None,
@@ -340,6 +347,7 @@ def agent_run(
         for k, v in {
             "iterations": iterations,
             "hours": hours,
+            "evaluations": evaluations,
             "strategy": strategy,
             "workers": workers,
             "seeds": seeds,

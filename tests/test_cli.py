@@ -169,9 +169,13 @@ def test_help_lists_every_command() -> None:
 @pytest.mark.slow
 def test_demo_smoke_with_a_tiny_budget(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "ladder", "demo", "--dir", str(tmp_path / "demo"),
-                           "--iterations", "3", "--seeds", "1"],
+                           "--iterations", "3", "--seeds", "2"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # it says first how its proposer is biased, and decides with the default settings
+    assert proc.stdout.splitlines()[0].startswith("ladder demo: the proposer is biased")
+    assert "scaling LEARNING_RATE up x8" in proc.stdout.splitlines()[0]
+    assert "fdr" not in (tmp_path / "demo" / ".ladder" / "agent.toml").read_text()
     assert "baseline" in proc.stdout
     assert "iterations 3:" in proc.stdout
     assert "best val_loss" in proc.stdout

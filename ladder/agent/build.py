@@ -7,7 +7,7 @@ from ladder.agent.loop import LoopParts
 
 
 def build_parts(config: AgentConfig) -> LoopParts:
-    from ladder.agent.decide import decide, decide_crude
+    from ladder.agent.decisions import make_decision
     from ladder.agent.executor import EXECUTORS
     from ladder.agent.proposers import make_proposer
     from ladder.agent.strategies import make_strategy
@@ -25,16 +25,9 @@ def build_parts(config: AgentConfig) -> LoopParts:
         spec = ProposerSpec(
             spec.kind, {**spec.options, "target": f"{target.name} ({better} is better)"}
         )
-    verifier = None
-    if config.decision != "crude":
-        from ladder.agent.verify import Verifier
-
-        verifier = Verifier(config)
     return LoopParts(
-        verifier=verifier,
-        first_stage=verifier.first_stage() if verifier is not None else None,
         proposer=make_proposer(spec),
         strategy=make_strategy(config.strategy, config),
         executor=EXECUTORS[config.executor](config.workers, target=config.target.name),
-        decide=decide_crude if config.decision == "crude" else decide,
+        decision=make_decision(config),
     )

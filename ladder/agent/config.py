@@ -43,27 +43,26 @@ class ProposerSpec:
 
 @dataclass(frozen=True)
 class VerifySettings:
-    """`[tool.ladder.agent.verify]`: the verified decision (ladder.agent.verify).
+    """`[tool.ladder.agent.verify]`: the verified decision (ladder.agent.decisions.verified).
 
     Each key is explained, with its reference, in docs/verification.md.
     """
 
-    fdr: float = 0.05  # the run's target false-discovery rate (LORD++)
-    first_stage: int = 3  # paired seeds of the screen, which can only drop a candidate
+    fdr: float = 0.05  # the run's target false-discovery rate (ADDIS)
+    addis_tau: float = 0.5  # ADDIS: p-values above this are discarded (cost no alpha)
+    addis_lambda: float = 0.25  # ADDIS: p-values at or below this are candidates
+    spending: float = -2.0  # Hwang-Shih-DeCani gamma of the alpha spending over the looks
+    futility: float = 0.5  # a look drops the candidate when its one-sided p is at least this
+    futility_power: float = 0.1  # ... or when even its optimistic effect has less power
     min_effect: float | None = None  # None: the calibrated noise floor of the target
-    z_threshold: float = 3.5  # robust z of an effect against the run's history: too good
-    revalidate_every: int = 5  # keeps between re-validations of the best against the baseline
+    z_threshold: float = 3.5  # robust z of an effect against the run's history: large
+    revalidate_every: int = 10  # keeps between re-validations of the best (0: at the end only)
     on_converged: str = "stop"  # or "explore": journal the convergence and keep searching
-    futility: float = 0.5  # the screen goes on only when its one-sided p is below this
     guard_alpha: float = 0.05  # level of each guard's non-inferiority test
     tracked_alpha: float = 0.01  # two-sided level at which an undeclared metric's move is shown
     time_collapse: float = 0.25  # candidate/parent evaluation time below this: work skipped
     min_history: int = 8  # evaluated candidates before the robust z is computed
-    horizon: int = 10  # LORD++ spreads its initial wealth over about this many confirmations
     patience: int = 30  # evaluated candidates without a keep before convergence is possible
-    power: float = 0.9  # the confirmation is sized for this power at the screen's effect
-    futility_power: float = 0.1  # below this power even at `seeds`, the screen drops it
-    min_confirm: int = 3  # fewest fresh seeds of a confirmation
 
 
 @dataclass(frozen=True)
@@ -72,9 +71,10 @@ class AgentConfig:
     eval: str  # the evaluation command, run in the candidate's worktree
     metrics: Mapping[str, MetricSpec]
     timeout: float = 600.0  # seconds per evaluation
-    seeds: int = 5  # most paired seeds per decision
+    seeds: int = 10  # most paired seeds per decision (most decisions use one or two)
     iterations: int | None = 100
     hours: float | None = None
+    evaluations: int | None = None  # single evaluations (what a GPU user pays for)
     proposer: ProposerSpec = field(default_factory=ProposerSpec)
     strategy: str = "auto"  # hill | population | evolve | auto
     executor: str = "local"
@@ -82,7 +82,7 @@ class AgentConfig:
     gates: tuple[str, ...] = ()  # commands run after the hooks, before evaluation
     pass_env: tuple[str, ...] = ()  # secret-looking variables the evaluation may still see
     seed: int = 0  # the run's random seed (proposals, parent choice, evaluation seeds)
-    decision: Literal["paired", "crude"] = "paired"  # crude: one seed, keep if better (unverified)
+    decision: str = "verified"  # a name in ladder.agent.decisions.DECISIONS; crude: one seed
     verify: VerifySettings = field(default_factory=VerifySettings)
     # Failure lessons the run teaches climb automatically up to this level (0: off).
     learn_promote: int = 5
@@ -111,7 +111,9 @@ class AgentConfig:
 AGENT_FILE = "agent.toml"  # under .ladder/
 STRATEGIES = ("hill", "population", "evolve", "auto")
 EXECUTORS = ("local",)
-DECISIONS = ("paired", "crude")
+DECISIONS = ("verified", "crude")
+# Names an older configuration may use for a decision, and what they mean now.
+DECISION_ALIASES = {"paired": "verified"}
 DEFAULT_ITERATIONS = 100
 
 MINIMAL_EXAMPLE = """\
@@ -152,6 +154,7 @@ _TOP_KEYS = (
     "seeds",
     "iterations",
     "hours",
+    "evaluations",
     "proposer",
     "strategy",
     "executor",
@@ -191,7 +194,7 @@ def load_agent_config(project: Project, overrides: Mapping[str, Any] | None = No
     """
     raw, where = _find_table(project)
     config = parse_agent_config(raw, where)
-    return apply_overrides(config, overrides or {})
+    return apply_overrides(config, overrides or {}, iterations_set="iterations" in raw)
 
 
 def parse_agent_config(raw: Mapping[str, Any], where: _Where) -> AgentConfig:
@@ -210,13 +213,19 @@ def parse_agent_config(raw: Mapping[str, Any], where: _Where) -> AgentConfig:
     for key, value in raw.items():
         if key not in ("editable", "eval", "metrics"):
             kwargs[key] = _scalar(key, value, where.key(key), where)
-    if "hours" in kwargs and "iterations" not in kwargs:
-        # `hours = 8` alone means "run for eight hours", not "100 iterations or 8 hours".
+    if ("hours" in kwargs or "evaluations" in kwargs) and "iterations" not in kwargs:
+        # `hours = 8` alone means "run for eight hours", not "100 iterations or 8 hours";
+        # `evaluations = 400` alone means "spend 400 evaluations".
         kwargs["iterations"] = None
     return AgentConfig(**kwargs)
 
 
-def apply_overrides(config: AgentConfig, overrides: Mapping[str, Any]) -> AgentConfig:
+def apply_overrides(
+    config: AgentConfig, overrides: Mapping[str, Any], *, iterations_set: bool = True
+) -> AgentConfig:
+    """`config` with the command line's flags; `iterations_set`: whether the file set
+    `iterations` (when it did not, `--hours` or `--evaluations` alone replace its default
+    of 100 iterations, as they do in the file)."""
     changes: dict[str, Any] = {}
     where = _Where("the command line", "")
     for key, value in overrides.items():
@@ -238,6 +247,9 @@ def apply_overrides(config: AgentConfig, overrides: Mapping[str, Any]) -> AgentC
         changes[key] = (
             _string(value, flag, where) if key == "eval" else _scalar(key, value, flag, where)
         )
+    budget = "hours" in changes or "evaluations" in changes
+    if budget and "iterations" not in changes and not iterations_set:
+        changes["iterations"] = None
     return replace(config, **changes) if changes else config
 
 
@@ -353,7 +365,7 @@ def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
         return _string(value, path, where)
     if key in ("timeout", "hours"):
         return _number(value, path, where, positive=True)
-    if key in ("seeds", "iterations", "workers"):
+    if key in ("seeds", "iterations", "workers", "evaluations"):
         return _integer(value, path, where, least=1)
     if key == "seed":
         return _integer(value, path, where, least=0)
@@ -364,7 +376,7 @@ def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
     if key == "executor":
         return _choice(value, EXECUTORS, path, where)
     if key == "decision":
-        return _choice(value, DECISIONS, path, where)
+        return _choice(DECISION_ALIASES.get(value, value), DECISIONS, path, where)
     if key == "proposer":
         return _proposer(value, path, where)
     if key == "verify":
@@ -385,29 +397,40 @@ def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
 # "number" a number >= 0, "choice" one of ON_CONVERGED.
 _VERIFY_KEYS: dict[str, tuple[str, int]] = {
     "fdr": ("prob", 0),
-    "first_stage": ("int", 1),
+    "addis_tau": ("prob1", 0),
+    "addis_lambda": ("prob", 0),
+    "spending": ("real", 0),
+    "futility": ("prob1", 0),
+    "futility_power": ("prob", 0),
     "min_effect": ("number", 0),
     "z_threshold": ("positive", 0),
-    "revalidate_every": ("int", 1),
+    "revalidate_every": ("int", 0),
     "on_converged": ("choice", 0),
-    "futility": ("prob1", 0),
     "guard_alpha": ("prob", 0),
     "tracked_alpha": ("prob", 0),
     "time_collapse": ("number", 0),
     "min_history": ("int", 2),
-    "horizon": ("int", 1),
     "patience": ("int", 1),
-    "power": ("prob", 0),
-    "futility_power": ("prob", 0),
-    "min_confirm": ("int", 2),
 }
 ON_CONVERGED = ("stop", "explore")
+# Keys of the two-stage test (screen, then confirmation) that the sequential test replaced.
+_REMOVED_VERIFY_KEYS = {
+    "first_stage": "the sequential test looks after every seed",
+    "min_confirm": "the sequential test looks after every seed",
+    "power": "the sequential test stops as soon as the answer is known",
+    "horizon": "ADDIS replaced LORD++ (see docs/verification.md)",
+}
 
 
 def _verify(value: Any, path: str, where: _Where) -> VerifySettings:
     if not isinstance(value, dict):
         raise _type_error(path, "a table", value, where)
     for key in value:
+        if key in _REMOVED_VERIFY_KEYS:
+            raise where.error(
+                f"key '{path}.{key}' is no longer used: {_REMOVED_VERIFY_KEYS[key]}",
+                todo="remove it; docs/verification.md lists the settings",
+            )
         if key not in _VERIFY_KEYS:
             raise where.error(
                 f"unknown key '{path}.{key}'", todo=f"known keys: {', '.join(_VERIFY_KEYS)}"
@@ -420,13 +443,22 @@ def _verify(value: Any, path: str, where: _Where) -> VerifySettings:
             kwargs[key] = _integer(option, key_path, where, least=least)
         elif kind == "choice":
             kwargs[key] = _choice(option, ON_CONVERGED, key_path, where)
+        elif kind == "real":
+            kwargs[key] = _finite(option, key_path, where)
         else:
             number = _number(option, key_path, where, positive=kind != "number")
             too_big = number >= 1 if kind == "prob" else kind == "prob1" and number > 1
             if too_big:
                 raise _type_error(key_path, "a number between 0 and 1", option, where)
             kwargs[key] = number
-    return VerifySettings(**kwargs)
+    settings = VerifySettings(**kwargs)
+    if settings.addis_lambda >= settings.addis_tau:
+        raise where.error(
+            f"key '{path}.addis_lambda' ({settings.addis_lambda:g}) must be below "
+            f"'{path}.addis_tau' ({settings.addis_tau:g})",
+            todo="ADDIS needs lambda < tau; the defaults are 0.25 and 0.5",
+        )
+    return settings
 
 
 def _metrics(value: Any, where: _Where) -> dict[str, MetricSpec]:

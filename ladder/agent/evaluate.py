@@ -238,9 +238,10 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
         except MetricsFileError as exc:
             return crash(str(exc))
         metrics = from_file if from_file is not None else parse_metrics(done.output)
-        # Every evaluation reports its wall time as `seconds` unless it printed its own,
-        # so a `seconds` guard (work skipped, a slower program) needs nothing from the user.
-        metrics.setdefault(SECONDS, round(done.seconds, 3))
+        # `seconds` is always ladder's own measurement of the process, never what the
+        # candidate printed: a wall-time guard (a slower program, work skipped) must not
+        # be the candidate's to report (issue 10: guards measured by ladder itself).
+        metrics[SECONDS] = round(done.seconds, 3)
         if done.returncode != 0:
             return crash(_exit_reason(done.returncode), metrics)
         reason = _judge(metrics, target)

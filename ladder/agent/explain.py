@@ -125,14 +125,29 @@ def explain(records: Sequence[Mapping[str, Any]], iteration: int) -> str:
     return "\n".join(lines)
 
 
+_STOPS = {
+    "efficacy": "the improvement was shown",
+    "futility": "futility",
+    "cap": "the seed cap",
+    "guard": "a guard",
+    "min_effect": "below the minimum effect",
+    "replication": "it did not replicate on fresh seeds",
+}
+
+
 def _numbers(stats: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     rule = stats.get("rule", "")
     n = stats.get("n")
     if n is not None:
-        confirm = stats.get("n_confirm")
+        looks = stats.get("looks")
+        planned = (f" (looks at {', '.join(str(x) for x in looks)})"
+                   if isinstance(looks, list) and looks else "")
+        confirm = stats.get("n_confirm")  # journals of the earlier two-stage test
         extra = f", {confirm} of them fresh for the confirmation" if confirm is not None else ""
-        out.append(f"  rule: {rule or '-'}; paired seeds: {n}{extra}")
+        stop = stats.get("stop")
+        why = f"; stopped: {_STOPS.get(str(stop), stop)}" if stop else ""
+        out.append(f"  rule: {rule or '-'}; paired seeds: {n}{extra}{planned}{why}")
     screen = stats.get("screen")
     if isinstance(screen, Mapping):
         out.append(f"  screen: {screen.get('n')} seed(s), improvement {_g(screen.get('effect'))}, "
@@ -143,10 +158,19 @@ def _numbers(stats: Mapping[str, Any]) -> list[str]:
         out.append(f"  effect: improvement {_g(stats.get('effect'))} (positive = better; "
                    f"candidate - parent {_g(stats.get('delta'))}){ci_words}")
     if "p" in stats or "alpha" in stats:
-        test = stats.get("test")
-        out.append(f"  test: p={_g(stats.get('p'))}, alpha spent={_g(stats.get('alpha'))}"
-                   + (f" (LORD++ test {test})" if test is not None else "")
+        test = stats.get("fdr_test", stats.get("test"))
+        method = "ADDIS" if "fdr_test" in stats else "LORD++"
+        bound = (f"z={_g(stats.get('z'))} against the boundary {_g(stats.get('bound'))}; "
+                 if "bound" in stats else "")
+        out.append(f"  test: {bound}p={_g(stats.get('p'))}, alpha={_g(stats.get('alpha'))}"
+                   + (f" ({method} test {test})" if test is not None else "")
                    + (f", minimum effect {_g(stats.get('min_effect'))}" if "min_effect" in stats else ""))
+    if "noise" in stats:
+        out.append(f"  noise: sd {_g(stats.get('sd'))} per paired seed (its own seeds' "
+                   f"{_g(stats.get('own_sd'))}), prior sd {_g(stats.get('prior_sd'))} with "
+                   f"{_g(stats.get('prior_df'))} df from {stats.get('noise')}")
+    if stats.get("label"):
+        out.append(f"  kept as: {stats['label']}")
     guards = stats.get("guards") or {}
     for name, g in sorted(guards.items()):
         if g.get("missing"):

@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -61,6 +62,7 @@ class Journal:
     def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self._clock = clock
+        self._lock = threading.Lock()
         self._fd = -1
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
@@ -89,14 +91,20 @@ class Journal:
             )
 
     def append(self, kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Write one record and fsync it; returns the record as stored."""
+        """Write one record and fsync it; returns the record as stored. Thread-safe: the
+        executor's worker threads journal their evaluations as they finish, and two
+        records must never share a sequence number or a previous hash."""
         if not kind:
             raise ValueError("a journal record needs a kind")
+        with self._lock:
+            return self._append(kind, data)
+
+    def _append(self, kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
         record: dict[str, Any] = {
             "seq": self._seq,
             "ts": _timestamp(self._clock()),
             "kind": kind,
-            "data": _plain(data),
+            "data": plain(data),
             "prev": self._prev,
         }
         record["hash"] = record_hash(record)
@@ -376,7 +384,7 @@ def _timestamp(seconds: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """`value` as JSON-native types (see the module docstring)."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
@@ -385,11 +393,11 @@ def _plain(value: Any) -> Any:
             return value
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, PurePath):
         return value.as_posix()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     raise TypeError(f"cannot journal a {type(value).__name__}: {value!r}")

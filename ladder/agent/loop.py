@@ -10,28 +10,44 @@ and the clock, and the real ones are built from the configuration.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladder.agent.budget import Budget
 from ladder.agent.config import AgentConfig
 from ladder.agent.records import (
     Attempt,
     Candidate,
-    Decide,
+    Decision,
     EvalJob,
     EvalResult,
     Executor,
+    JournalLike,
+    Plan,
     Proposal,
     ProposalContext,
     Proposer,
     Selection,
     Strategy,
     Verdict,
+    Worktrees,
+)
+from ladder.agent.replay import (
+    Pending,
+    Tally,
+    candidate_dict,
+    jsonable,
+    proposal_dict,
+    proposal_from,
+    replay,
+    result_dict,
+    verdict_dict,
 )
 from ladder.agent.strategies.pool import best_verified
 from ladder.errors import LadderError
@@ -47,47 +63,14 @@ class LoopParts:
     proposer: Proposer
     strategy: Strategy
     executor: Executor
-    decide: Decide  # may answer "k more paired seeds" (an int) before its verdict
-    clock: Callable[[], float] = time.monotonic
-    first_stage: int | None = None  # seeds of the first look; None: all of them at once
-    # The verified decision (issue 4): calibration, staged paired tests under online FDR
-    # control, quarantine re-checks, convergence and re-validation. None: `decide` alone.
-    verifier: Any | None = None
+    # How a candidate is judged: `verified` (calibration, sequential paired test under
+    # online FDR control, guards, anomalies, re-validation) or `crude` (one seed).
+    decision: Decision
+    # The run's clock (the time budget; the start record's timestamp).
+    clock: Callable[[], float] = time.time
     # The skill library and failure lessons (issue 5): guidance before each proposal,
     # learning after each decision. None: a memoryless run.
     learner: Any | None = None
-
-
-@dataclass
-class Tally:
-    """What the run did, for the summary line and `ladder agent status`."""
-
-    iterations: int = 0
-    blocked: dict[str, int] = field(default_factory=dict)  # by lesson id or reason kind
-    evaluated: int = 0
-    kept: int = 0
-    discarded: int = 0
-    crashed: int = 0
-    invalid: int = 0
-    evaluations: int = 0  # single evaluations run (each seed of parent and candidate)
-
-    def count(self, verdict: Verdict) -> None:
-        self.iterations += 1
-        status = verdict.status
-        if status == "blocked":
-            kind = str(verdict.stats.get("kind", "hook"))
-            if kind == "invalid":
-                self.invalid += 1
-            for key in verdict.stats.get("lessons") or [kind]:
-                self.blocked[key] = self.blocked.get(key, 0) + 1
-            return
-        self.evaluated += 1
-        if status == "keep":
-            self.kept += 1
-        elif status == "crash":
-            self.crashed += 1
-        else:
-            self.discarded += 1
 
 
 def derive_seed(*parts: object) -> int:
@@ -105,50 +88,6 @@ def mean_metrics(results: Sequence[EvalResult]) -> dict[str, float]:
     }
 
 
-def _candidate_dict(c: Candidate) -> dict[str, Any]:
-    return dataclasses.asdict(c)
-
-
-def _candidate(d: Mapping[str, Any]) -> Candidate:
-    return Candidate(
-        **{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(Candidate)}}
-    )
-
-
-def _result_dict(r: EvalResult) -> dict[str, Any]:
-    return {
-        "key": r.key,
-        "seed": r.seed,
-        "metrics": dict(r.metrics),
-        "ok": r.ok,
-        "reason": r.reason,
-        "tail": r.tail,
-        "seconds": r.seconds,
-    }
-
-
-def _result(d: Mapping[str, Any]) -> EvalResult:
-    return EvalResult(
-        key=d["key"],
-        seed=d["seed"],
-        # the journal stores non-finite floats as "NaN"/"Infinity" strings
-        metrics={k: float(v) for k, v in d["metrics"].items()},
-        ok=d["ok"],
-        reason=d.get("reason", ""),
-        tail=d.get("tail", ""),
-        seconds=d.get("seconds", 0.0),
-    )
-
-
-@dataclass
-class _Pending:
-    """What the journal holds of an iteration that has no decision yet."""
-
-    selection: dict[str, Any] | None = None
-    proposal: dict[str, Any] | None = None
-    sha: str = ""
-
-
 class Run:
     """One agent run in a repository: `start` a new one or `resume` a journaled one."""
 
@@ -159,8 +98,8 @@ class Run:
         run_id: str,
         config: AgentConfig,
         parts: LoopParts,
-        workspace: Any,
-        journal: Any,
+        workspace: Worktrees,
+        journal: JournalLike,
         rules: str = "",
         report: Callable[[str], None] = lambda line: None,
         on_result: Callable[[Candidate, Verdict], None] | None = None,
@@ -177,15 +116,24 @@ class Run:
         self.history: list[Candidate] = []
         self.evals: dict[str, EvalResult] = {}
         self.tally = Tally()
-        self.pending: dict[int, _Pending] = {}
+        self.pending: dict[int, Pending] = {}
         self.next_iteration = 1
-        self.started_at = time.time()
+        self.started_at = parts.clock()
         self.stop_reason = ""
         self.escalated: set[int] = set()
         self.calibrated = False
         self.revalidations: list[dict[str, Any]] = []
         self.converged_reason = ""
-        self._verifier_state: Mapping[str, Any] | None = None
+        self.outlook_words = ""
+        self._decision_state: Mapping[str, Any] | None = None
+
+    @property
+    def decision(self) -> Decision:
+        return self.parts.decision
+
+    @property
+    def budget(self) -> Budget:
+        return Budget.of(self.config, self.decision)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -209,51 +157,28 @@ class Run:
                 iteration=0, commit=baseline, parent="", description="baseline", status="baseline"
             )
             self.history.append(base)
-            self.journal.append("baseline", {"candidate": _candidate_dict(base)})
+            self.journal.append("baseline", {"candidate": candidate_dict(base)})
 
     def replay(self) -> None:
         """Rebuild the run's state from its journal (for --resume and `status`)."""
-        for rec in self.journal.records():
-            kind, data = rec["kind"], rec["data"]
-            if kind == "start":
-                self.started_at = float(data.get("ts", self.started_at))
-            elif kind == "evaluation":
-                self.evals[data["key"]] = _result(data)
-                self.tally.evaluations += 1  # `status` and a resumed run count them too
-            elif kind == "baseline":
-                self.history.insert(0, _candidate(data["candidate"]))
-            elif kind == "decision":
-                it = int(data["iteration"])
-                self.history.append(_candidate(data["candidate"]))
-                v = data["verdict"]
-                self.tally.count(Verdict(v["status"], tuple(v["reasons"]), v["stats"]))
-                self.pending.pop(it, None)
-                self.next_iteration = max(self.next_iteration, it + 1)
-                if data.get("verifier") is not None:
-                    self._verifier_state = data["verifier"]
-            elif kind in ("select", "proposal", "commit"):
-                p = self.pending.setdefault(int(data["iteration"]), _Pending())
-                if kind == "select":
-                    p.selection = data
-                elif kind == "proposal":
-                    p.proposal = data
-                else:
-                    p.sha = data["sha"]
-            elif kind == "stop":
-                self.stop_reason = data.get("reason", "")
-            elif kind == "escalation":
-                self.escalated.add(int(data["iteration"]))
-            elif kind == "calibration":
-                self.calibrated = True
-                self._verifier_state = data.get("verifier")
-            elif kind == "revalidation":
-                self.revalidations.append(dict(data))
-            elif kind == "converged":
-                self.converged_reason = str(data.get("reason", ""))
+        state = replay(self.journal.records())
+        if state.started_at is not None:
+            self.started_at = state.started_at
+        self.history = state.history
+        self.evals = state.evals
+        self.tally = state.tally
+        self.pending = state.pending
+        self.next_iteration = state.next_iteration
+        self.stop_reason = state.stop_reason
+        self.escalated = state.escalated
+        self.calibrated = state.calibrated
+        self.revalidations = state.revalidations
+        self.converged_reason = state.converged_reason
+        self._decision_state = state.decision_state
 
     def resume(self) -> None:
         self.replay()
-        self.restore_verifier()
+        self.restore_decision()
         if not self.history:
             raise LadderError(
                 "the run has no baseline yet",
@@ -264,14 +189,15 @@ class Run:
             "resume", {"next_iteration": self.next_iteration, "evaluations_kept": len(self.evals)}
         )
 
-    def restore_verifier(self, *, calibrate: bool = True) -> None:
-        """A resumed run's verifier continues from its journaled state."""
-        verifier = self.parts.verifier
-        if verifier is None:
-            return
-        if self._verifier_state is not None:
-            self.parts.verifier = type(verifier)(self.config, self._verifier_state)
-        if calibrate and not self.calibrated and self.history:
+    def restore_decision(self, *, calibrate: bool = True) -> None:
+        """A resumed run's decision rule continues from its journaled state."""
+        if self._decision_state is not None:
+            from ladder.agent.decisions import DECISIONS
+
+            factory = DECISIONS.get(self.decision.name)
+            if factory is not None:
+                self.parts.decision = factory(self.config, self._decision_state)
+        if calibrate and not self.calibrated and self.history and self.decision.calibration_seeds:
             self._calibrate(self.history[0].commit)
 
     def loop(self) -> str:
@@ -282,20 +208,17 @@ class Run:
                 break
             self.iterate(self.next_iteration)
             self.next_iteration += 1
-        if self.parts.verifier is not None and self.tally.kept:
+        if self.decision.revalidation_seeds and self.tally.kept:
             self.revalidate("final")
         learned = self.parts.learner.summary() if self.parts.learner is not None else None
         self.journal.append(
-            "stop", {"reason": reason, "tally": dataclasses.asdict(self.tally), "learned": _jsonable(learned)}
+            "stop", {"reason": reason, "tally": dataclasses.asdict(self.tally), "learned": jsonable(learned)}
         )
         self.stop_reason = reason
         return reason
 
     def _converged(self) -> str:
-        verifier = self.parts.verifier
-        if verifier is None:
-            return ""
-        reason = str(verifier.converged(self.history))
+        reason = self.decision.converged(self.history, self._decisions_left())
         if reason and reason != self.converged_reason:
             self.converged_reason = reason
             self.journal.append(
@@ -306,21 +229,37 @@ class Run:
             return reason
         return ""
 
+    def _decisions_left(self) -> int | None:
+        """About how many more decisions the budgets allow (None: no limit)."""
+        left: list[int] = []
+        if self.config.iterations is not None:
+            left.append(max(0, self.config.iterations - (self.next_iteration - 1)))
+        evaluations = self.budget.left(self.tally.evaluations)
+        if evaluations is not None:
+            decided = max(1, self.tally.evaluated)
+            spent = max(1, self.tally.evaluations - 2 * self.decision.calibration_seeds)
+            left.append(int(evaluations / max(2.0, spent / decided)))
+        return min(left) if left else None
+
     def _budget_left(self) -> str:
         c = self.config
         if c.iterations is not None and self.next_iteration > c.iterations:
             return f"iteration budget ({c.iterations}) spent"
-        if c.hours is not None and time.time() - self.started_at >= c.hours * 3600:
+        if c.hours is not None and self.parts.clock() - self.started_at >= c.hours * 3600:
             return f"time budget ({c.hours} h) spent"
+        if self.budget.exhausted(self.tally.evaluations):
+            return f"evaluation budget ({c.evaluations}) spent"
         return ""
 
     # --- baseline ------------------------------------------------------------------
 
-    def _baseline(self, sha: str) -> None:
+    def _baseline_jobs(self, sha: str, tag: str) -> list[EvalJob]:
         tree = self.ws.checkout(PARENT_SLOT, sha)
-        seeds = self._seeds(0)
-        jobs = [self._job(f"it0/baseline/s{k}", tree, seed) for k, seed in enumerate(seeds)]
-        results = self._evaluate(0, jobs)
+        seeds = self._seeds(0, max(1, self.decision.calibration_seeds))
+        return [self._job(f"it0/{tag}/s{k}", tree, seed) for k, seed in enumerate(seeds)]
+
+    def _baseline(self, sha: str) -> None:
+        results = self._evaluate(0, self._baseline_jobs(sha, "baseline"))
         bad = [r for r in results if not r.ok]
         if bad:
             raise LadderError(
@@ -338,28 +277,21 @@ class Run:
             metrics=mean_metrics(results),
         )
         self.history.append(base)
-        self.journal.append("baseline", {"candidate": _candidate_dict(base)})
+        self.journal.append("baseline", {"candidate": candidate_dict(base)})
         self.report(f"baseline {sha[:8]}: {_fmt_metrics(base.metrics)}")
-        if self.parts.verifier is not None:
+        if self.decision.calibration_seeds:
             self._calibrate(sha)
 
     def _calibrate(self, sha: str) -> None:
-        """The baseline again on the same seeds: the run's noise, journaled."""
-        tree = self.ws.checkout(PARENT_SLOT, sha)
-        seeds = self._seeds(0)
-        first = self._evaluate(
-            0, [self._job(f"it0/baseline/s{k}", tree, s) for k, s in enumerate(seeds)]
-        )
-        second = self._evaluate(
-            0, [self._job(f"it0/calibration/s{k}", tree, s) for k, s in enumerate(seeds)]
-        )
-        verifier = self.parts.verifier
-        assert verifier is not None
-        summary = verifier.calibrate(first, second)
+        """The baseline again on the same seeds: the run's noise, journaled; then what
+        the run can see, and a refusal when it can keep nothing."""
+        first = self._evaluate(0, self._baseline_jobs(sha, "baseline"))
+        second = self._evaluate(0, self._baseline_jobs(sha, "calibration"))
+        summary = self.decision.calibrate(first, second)
         self.calibrated = True
         self.journal.append(
             "calibration",
-            {"summary": _jsonable(summary), "verifier": _jsonable(verifier.state())},
+            {"summary": jsonable(summary), "decision": jsonable(self.decision.state())},
         )
         target = self.config.target.name
         noise = summary.get("metrics", {}).get(target, {})
@@ -368,11 +300,28 @@ class Run:
             f"re-run sd {noise.get('rerun_sd', 0):.4g}; minimum effect "
             f"{summary.get('min_effect', 0):.4g}"
         )
+        outlook = self.decision.outlook(self._plan(0))
+        if outlook is None:
+            return
+        self.outlook_words = outlook.words(target)
+        self.journal.append("outlook", jsonable(dataclasses.asdict(outlook)))
+        self.report(f"outlook: {self.outlook_words}")
+        for name, margin, sd, need in outlook.guards:
+            if need > margin:
+                self.report(f"outlook: guard {name} (noise sd {sd:.1%} per paired seed) can rarely "
+                            f"show its margin {margin:.1%}; it would need about {need:.1%}")
+        if outlook.impossible:
+            self.journal.append("stop", {"reason": f"refused: {outlook.impossible}"})
+            raise LadderError(
+                outlook.impossible,
+                where="[tool.ladder.agent]",
+                todo="widen the margin or raise seeds; the calibration is in the journal",
+            )
 
     # --- one iteration -------------------------------------------------------------
 
     def iterate(self, it: int) -> Verdict:
-        pending = self.pending.pop(it, _Pending())
+        pending = self.pending.pop(it, Pending())
         rng = random.Random(derive_seed(self.config.seed, self.run_id, it, "rng"))
         selection = self._selection(it, pending, rng)
         parent = selection.parent
@@ -384,16 +333,9 @@ class Run:
                 proposal = self._propose(it, selection, tree, rng)
                 if isinstance(proposal, Verdict):
                     return self._decided(it, selection, None, proposal)
-                proposal_data = {
-                    "iteration": it,
-                    "description": proposal.description,
-                    "files": dict(proposal.files),
-                    "deleted": list(proposal.deleted),
-                    "features": dict(proposal.features),
-                    "proposer": proposal.proposer,
-                }
+                proposal_data = proposal_dict(it, proposal)
                 self.journal.append("proposal", proposal_data)
-            proposal = _proposal(proposal_data)
+            proposal = proposal_from(proposal_data)
             refusal = self.ws.apply(tree, proposal, self.config.editable)
             if refusal:
                 return self._decided(it, selection, proposal, blocked_verdict("invalid", refusal))
@@ -408,7 +350,7 @@ class Run:
             self.journal.append("commit", {"iteration": it, "sha": sha, "parent": parent.commit})
         else:
             assert proposal_data is not None
-            proposal = _proposal(proposal_data)
+            proposal = proposal_from(proposal_data)
             tree = self.ws.checkout(CANDIDATE_SLOT, sha)
         return self.judge(it, selection, proposal, tree, sha)
 
@@ -430,63 +372,59 @@ class Run:
                 )
         parent_tree = self.ws.checkout(PARENT_SLOT, parent.commit)
         _, cand_results, verdict = self._paired(it, parent_tree, tree)
-        if verdict.status == "quarantine" and self.parts.verifier is not None:
+        if verdict.status == "quarantine" and verdict.stats.get("pending"):
             verdict = self._recheck(it, verdict, parent_tree, tree)
         return self._decided(it, selection, proposal, verdict, sha, cand_results)
 
     def _recheck(self, it: int, flagged: Verdict, parent_tree: Path, tree: Path) -> Verdict:
-        """A too-good-to-be-true result, evaluated again on fresh seeds; it stays in
-        quarantine until a person reviews it (`ladder agent review`)."""
-        seeds = [
-            derive_seed(self.config.seed, self.run_id, it, "recheck", k)
-            for k in range(self.config.seeds)
-        ]
-        jobs = [
-            self._job(f"it{it}/recheck-parent/s{k}", parent_tree, s) for k, s in enumerate(seeds)
-        ]
-        jobs += [self._job(f"it{it}/recheck-candidate/s{k}", tree, s) for k, s in enumerate(seeds)]
-        results = self._evaluate(it, jobs)
-        n = len(seeds)
-        verifier = self.parts.verifier
-        assert verifier is not None
-        verdict: Verdict = verifier.recheck(flagged, results[:n], results[n:])
-        self.journal.append(
-            "recheck",
-            {
-                "iteration": it,
-                "verdict": {
-                    "status": verdict.status,
-                    "reasons": list(verdict.reasons),
-                    "stats": _jsonable(verdict.stats),
-                },
-            },
-        )
-        return verdict
+        """A flagged candidate (an artifact signal, a large effect, a keep shown on one
+        seed) evaluated again on fresh seeds, look after look as the decision rule asks;
+        it resolves the flag (a replicated effect is kept), journaled as a "recheck"."""
+        plan = self.decision.recheck_plan(flagged, self.parts.executor.slots)
+        seeds = [derive_seed(self.config.seed, self.run_id, it, "recheck", k)
+                 for k in range(plan.cap)]
+        n = plan.first
+        while True:
+            jobs: list[EvalJob] = []
+            for k, seed in enumerate(seeds[:n]):
+                jobs.append(self._job(f"it{it}/recheck-parent/s{k}", parent_tree, seed))
+                jobs.append(self._job(f"it{it}/recheck-candidate/s{k}", tree, seed))
+            done = self._spent_on(it, "recheck-")
+            affordable = done >= len(jobs) or self.budget.affords(self.tally.evaluations,
+                                                                  len(jobs) - done)
+            results = self._evaluate(it, jobs) if affordable else []
+            out = self.decision.recheck(flagged, results[0::2], results[1::2], plan)
+            if isinstance(out, Verdict):
+                self.journal.append("recheck", {"iteration": it, "verdict": verdict_dict(out)})
+                return out
+            if n >= plan.cap or out <= 0:
+                raise LadderError(
+                    f"the re-check asked for {out} more seeds after all {n} were used",
+                    todo="this is a bug in the decision rule",
+                )
+            n = min(plan.cap, n + out)
 
     def revalidate(self, tag: str) -> dict[str, Any] | None:
         """The verified best against the baseline on fresh seeds: the headline gain with
         its confidence interval; a keep whose gain does not replicate is flagged."""
         top = best(self.history, self.config)
-        if top.status == "baseline" or self.parts.verifier is None:
+        n_seeds = self.decision.revalidation_seeds
+        if top.status == "baseline" or not n_seeds:
             return None
         n = len(self.revalidations)
+        if tag != "final" and not self.budget.affords(self.tally.evaluations, 2 * n_seeds):
+            return None  # the final re-validation has its evaluations set aside; this does not
         base_tree = self.ws.checkout(PARENT_SLOT, self.history[0].commit)
         best_tree = self.ws.checkout(CANDIDATE_SLOT, top.commit)
-        seeds = [
-            derive_seed(self.config.seed, self.run_id, "revalidate", n, k)
-            for k in range(self.config.seeds)
-        ]
-        jobs = [self._job(f"reval{n}/baseline/s{k}", base_tree, s) for k, s in enumerate(seeds)]
-        jobs += [self._job(f"reval{n}/best/s{k}", best_tree, s) for k, s in enumerate(seeds)]
+        seeds = [derive_seed(self.config.seed, self.run_id, "revalidate", n, k) for k in range(n_seeds)]
+        jobs: list[EvalJob] = []
+        for k, seed in enumerate(seeds):
+            jobs.append(self._job(f"reval{n}/baseline/s{k}", base_tree, seed))
+            jobs.append(self._job(f"reval{n}/best/s{k}", best_tree, seed))
         results = self._evaluate(None, jobs)  # no iteration: the best against the baseline
-        outcome = dict(self.parts.verifier.revalidate(results[: len(seeds)], results[len(seeds) :]))
-        record = {
-            "n": n,
-            "tag": tag,
-            "commit": top.commit,
-            "iteration": top.iteration,
-            **_jsonable(outcome),
-        }
+        outcome = dict(self.decision.revalidate(results[0::2], results[1::2]))
+        record = {"index": n, "tag": tag, "commit": top.commit, "iteration": top.iteration,
+                  **jsonable(outcome)}
         self.revalidations.append(record)
         self.journal.append("revalidation", record)
         flag = "" if outcome.get("replicated") else "  (NOT replicated: the gain may be noise)"
@@ -496,37 +434,44 @@ class Run:
         )
         return record
 
+    def _plan(self, it: int) -> Plan:
+        """The looks of iteration `it`'s decision, within what the budget had left when
+        it started (its own evaluations so far do not count: a resumed run plans alike)."""
+        spent = self.tally.evaluations - self._spent_on(it)
+        return self.decision.plan(self.parts.executor.slots, self.budget.room(spent))
+
+    def _spent_on(self, it: int, prefix: str = "") -> int:
+        head = f"it{it}/{prefix}"
+        return sum(1 for key in self.evals if key.startswith(head)) if it else 0
+
     def _paired(
         self, it: int, parent_tree: Path, tree: Path
     ) -> tuple[list[EvalResult], list[EvalResult], Verdict]:
-        """Evaluate parent and candidate on the same seeds, in stages when the decision
-        asks for more (a first look that can only drop a loser, then more seeds for a
-        contender); every stage is journaled, so a resumed run re-evaluates nothing."""
-        seeds = self._seeds(it)
-        n = min(len(seeds), self.parts.first_stage or len(seeds))
+        """Evaluate parent and candidate on the same seeds, look after look, until the
+        decision has its answer. Each seed's parent and candidate jobs are adjacent, so
+        with two slots they run side by side under the same machine load (paired wall
+        time); every look is journaled, so a resumed run re-evaluates nothing."""
+        plan = self._plan(it)
+        seeds = self._seeds(it, plan.cap)
+        n = plan.first
         while True:
-            jobs = [
-                self._job(f"it{it}/parent/s{k}", parent_tree, s) for k, s in enumerate(seeds[:n])
-            ]
-            jobs += [self._job(f"it{it}/candidate/s{k}", tree, s) for k, s in enumerate(seeds[:n])]
+            jobs: list[EvalJob] = []
+            for k, seed in enumerate(seeds[:n]):
+                jobs.append(self._job(f"it{it}/parent/s{k}", parent_tree, seed))
+                jobs.append(self._job(f"it{it}/candidate/s{k}", tree, seed))
             results = self._evaluate(it, jobs)
-            parent_results, cand_results = results[:n], results[n:]
-            verifier = self.parts.verifier
-            out = (
-                verifier.judge(parent_results, cand_results, self.history)
-                if verifier is not None
-                else self.parts.decide(parent_results, cand_results, self.config, self.history)
-            )
+            parent_results, cand_results = results[0::2], results[1::2]
+            out = self.decision.judge(parent_results, cand_results, self.history, plan)
             if isinstance(out, Verdict):
                 return parent_results, cand_results, out
-            if n >= len(seeds) or out <= 0:
+            if n >= plan.cap or out <= 0:
                 raise LadderError(
                     f"the decision asked for {out} more seeds after all {n} were used",
                     todo="this is a bug in the decision rule",
                 )
-            n = min(len(seeds), n + out)
+            n = min(plan.cap, n + out)
 
-    def _selection(self, it: int, pending: _Pending, rng: random.Random) -> Selection:
+    def _selection(self, it: int, pending: Pending, rng: random.Random) -> Selection:
         by_commit = {c.commit: c for c in self.history if c.commit}
         if pending.selection is not None:
             data = pending.selection
@@ -556,7 +501,7 @@ class Run:
         parent_text = {n: t for n in names if (t := self.ws.show(cand.parent, n)) is not None}
         cand_text = dict(proposal.files) if proposal and verdict.status != "blocked" else {}
         for event in learner.after_decision(cand, verdict, proposal, parent_text, cand_text):
-            self.journal.append(event.kind, {"iteration": it, **_jsonable(event.data)})
+            self.journal.append(event.kind, {"iteration": it, **jsonable(event.data)})
             self.report(f"learned: {event.kind} {_event_words(event.data)}")
         if learner.lessons_changed():
             self.ws.refresh_lessons()  # the loop's own check enforces a lesson made mid-run
@@ -661,20 +606,13 @@ class Run:
             self.ws.record(sha, it, verdict)
             if verdict.status == "keep":
                 self.ws.advance(sha)
-        verifier_state = (
-            _jsonable(self.parts.verifier.state()) if self.parts.verifier is not None else None
-        )
         self.journal.append(
             "decision",
             {
                 "iteration": it,
-                "candidate": _candidate_dict(cand),
-                "verdict": {
-                    "status": verdict.status,
-                    "reasons": list(verdict.reasons),
-                    "stats": _jsonable(verdict.stats),
-                },
-                "verifier": verifier_state,
+                "candidate": candidate_dict(cand),
+                "verdict": verdict_dict(verdict),
+                "decision": jsonable(self.decision.state()),
             },
         )
         self.history.append(cand)
@@ -684,35 +622,33 @@ class Run:
             self.on_result(cand, verdict)
         if self.parts.learner is not None:
             self._learn(it, cand, verdict, proposal)
-        every = self.config.verify.revalidate_every if self.parts.verifier is not None else 0
+        every = self.config.verify.revalidate_every if self.decision.revalidation_seeds else 0
         if verdict.status == "keep" and every and self.tally.kept % every == 0:
             self.revalidate(f"after {self.tally.kept} keeps")
         return verdict
 
     # --- evaluation ----------------------------------------------------------------
 
-    def _seeds(self, it: int) -> list[int]:
-        n = 1 if self.config.decision == "crude" else self.config.seeds
+    def _seeds(self, it: int, n: int) -> list[int]:
         return [derive_seed(self.config.seed, self.run_id, it, "eval", k) for k in range(n)]
 
     def _job(self, key: str, tree: Path, seed: int) -> EvalJob:
+        return EvalJob(key=key, root=tree, command=self.config.eval, seed=seed,
+                       timeout=self.config.timeout, env=self._passed_env)
+
+    @functools.cached_property
+    def _passed_env(self) -> dict[str, str]:
+        """The variables `pass_env` lets through (read once: the run's environment)."""
         from ladder.agent.evaluate import pass_through
 
-        return EvalJob(
-            key=key,
-            root=tree,
-            command=self.config.eval,
-            seed=seed,
-            timeout=self.config.timeout,
-            env=pass_through(self.config.pass_env),
-        )
+        return pass_through(self.config.pass_env)
 
     def _evaluate(self, it: int | None, jobs: Sequence[EvalJob]) -> list[EvalResult]:
         """Results for `jobs`, reusing journaled ones: nothing is evaluated twice."""
         todo = [j for j in jobs if j.key not in self.evals]
 
         def record(result: EvalResult) -> None:
-            self.journal.append("evaluation", {"iteration": it, **_result_dict(result)})
+            self.journal.append("evaluation", {"iteration": it, **result_dict(result)})
             self.evals[result.key] = result
             self.tally.evaluations += 1
 
@@ -730,17 +666,6 @@ def _event_words(data: Mapping[str, Any]) -> str:
     return " ".join(str(x) for x in (what, name) if x) or str(dict(data))[:80]
 
 
-def _proposal(data: Mapping[str, Any]) -> Proposal:
-    """A proposal as journaled (for resume)."""
-    return Proposal(
-        description=data["description"],
-        files=data["files"],
-        features=data["features"],
-        proposer=data["proposer"],
-        deleted=tuple(data.get("deleted", ())),
-    )
-
-
 def blocked_verdict(kind: str, why: str, lessons: Sequence[str] = (), output: str = "") -> Verdict:
     stats: dict[str, Any] = {"kind": kind}
     if lessons:
@@ -750,20 +675,8 @@ def blocked_verdict(kind: str, why: str, lessons: Sequence[str] = (), output: st
     return Verdict("blocked", (why,), stats)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and value != value:
-        return None
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-
-
 def _config_dict(config: AgentConfig) -> dict[str, Any]:
-    return dict(_jsonable(dataclasses.asdict(config)))
+    return dict(jsonable(dataclasses.asdict(config)))
 
 
 def _fmt_metrics(metrics: Mapping[str, float]) -> str:

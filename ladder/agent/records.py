@@ -147,16 +147,179 @@ class Candidate:
     island: int = 0
 
 
-class Decide(Protocol):
-    """The decision seam: a Verdict, or an int k asking for k more paired seeds first."""
+@dataclass(frozen=True)
+class Plan:
+    """How one decision may spend seeds: the paired seeds seen at each look, the last
+    one its cap (the seed cap, or fewer when the evaluation budget is short)."""
 
-    def __call__(
+    looks: tuple[int, ...]
+
+    @property
+    def first(self) -> int:
+        return self.looks[0]
+
+    @property
+    def cap(self) -> int:
+        return self.looks[-1]
+
+    def more(self, seen: int) -> int:
+        """Seeds to add for the next look after `seen` (0: that was the last look)."""
+        later = [n for n in self.looks if n > seen]
+        return later[0] - seen if later else 0
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What a run can see, said after its calibration: the smallest effect of the target
+    it can keep (`power` of the time), each guard's (name, margin, noise sd, the margin it
+    would need), and why no keep is possible ("" when one is)."""
+
+    sd: float  # of one paired difference of the target
+    source: str  # where that spread came from
+    cap: int
+    alpha: float
+    smallest: float
+    power: float
+    guards: tuple[tuple[str, float, float, float], ...] = ()
+    impossible: str = ""
+
+    def words(self, target: str) -> str:
+        return (f"with noise sd {self.sd:.4g} per paired seed and at most {self.cap} seeds, "
+                f"{target} effects above {self.smallest:.4g} can be kept "
+                f"({self.power:.0%} of the time at the first decision's alpha {self.alpha:.2g})")
+
+
+class Decision(Protocol):
+    """The decision seam: how a candidate is judged against its parent on paired seeds.
+
+    The registry is `ladder.agent.decisions.DECISIONS` (`verified`, `crude`); a decision
+    is built from the configuration and its journaled `state()`, so a resumed run
+    continues with the same error budget. `judge` answers after every look: a Verdict,
+    or an int k asking for k more paired seeds first. A quarantine verdict with
+    stats["pending"] asks the loop for fresh seeds (`recheck_plan`) and `recheck`.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def unverified(self) -> bool:
+        """True for rules whose keeps are not verified (crude): outputs say UNVERIFIED."""
+        ...
+
+    @property
+    def min_seeds(self) -> int:
+        """The fewest paired seeds on which this rule can keep a candidate."""
+        ...
+
+    @property
+    def calibration_seeds(self) -> int:
+        """Seeds of the calibration (the baseline twice); 0: no calibration."""
+        ...
+
+    @property
+    def revalidation_seeds(self) -> int:
+        """Seeds of a re-validation of the best against the baseline; 0: none."""
+        ...
+
+    def plan(self, slots: int, room: int | None = None) -> Plan:
+        """The looks of the next decision (`room`: most paired seeds the budget allows)."""
+        ...
+
+    def calibrate(
+        self, first: Sequence[EvalResult], second: Sequence[EvalResult]
+    ) -> Mapping[str, Any]: ...
+
+    def outlook(self, plan: Plan) -> Outlook | None: ...
+
+    def judge(
         self,
         parent: Sequence[EvalResult],
         candidate: Sequence[EvalResult],
-        config: Any,  # ladder.agent.config.AgentConfig
         history: Sequence[Candidate],
+        plan: Plan,
     ) -> Verdict | int: ...
+
+    def recheck_plan(self, flagged: Verdict, slots: int) -> Plan:
+        """The looks of a flagged candidate's re-check on fresh seeds."""
+        ...
+
+    def recheck(
+        self,
+        flagged: Verdict,
+        parent: Sequence[EvalResult],
+        candidate: Sequence[EvalResult],
+        plan: Plan | None = None,
+    ) -> Verdict | int:
+        """The flagged candidate's verdict from its fresh seeds, or k more fresh seeds."""
+        ...
+
+    def unfinished(self, why: str) -> Verdict:
+        """The verdict of a candidate whose decision could not finish (budget, error)."""
+        ...
+
+    def revalidate(
+        self, baseline: Sequence[EvalResult], best: Sequence[EvalResult]
+    ) -> Mapping[str, Any]: ...
+
+    def converged(self, history: Sequence[Candidate], left: int | None) -> str: ...
+
+    def state(self) -> Mapping[str, Any]: ...
+
+
+# --- the run's workspace and journal ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommitOutcome:
+    ok: bool
+    sha: str = ""  # the new commit when ok
+    blocked_by: tuple[str, ...] = ()  # ids of the lessons whose findings refused it
+    output: str = ""  # what git and the hooks printed
+
+
+class Worktrees(Protocol):
+    """Where candidates become commits: `ladder.agent.workspace.Workspace` (real git
+    worktrees and hooks), or `ladder.agent.fakes.MemoryWorkspace` for tests and benches."""
+
+    def start(self) -> str: ...
+
+    def checkout(self, slot: str, commit: str) -> Path: ...
+
+    def apply(self, tree: Path, proposal: Proposal, editable: Sequence[str]) -> str | None:
+        """Write the proposal into `tree`; why it cannot be applied, or None."""
+        ...
+
+    def commit(self, tree: Path, message: str, *, reset: bool = True) -> CommitOutcome: ...
+
+    def verify_commit(self, tree: Path, sha: str, parent: str) -> list[str]: ...
+
+    def run_gates(
+        self, tree: Path, gates: Sequence[str], timeout: float
+    ) -> tuple[bool, str]: ...
+
+    def record(self, sha: str, iteration: int, verdict: Verdict) -> None: ...
+
+    def advance(self, sha: str) -> None: ...
+
+    def show(self, commit: str, path: str) -> str | None: ...
+
+    def refresh_lessons(self) -> None: ...
+
+    def crossover(self, a: str, b: str, tree: Path) -> dict[str, str] | None:
+        """Commit `b` merged into a checkout of `a`: the merged editable files that
+        differ from `a`, or None on a conflict."""
+        ...
+
+    def cleanup(self) -> None: ...
+
+
+class JournalLike(Protocol):
+    """The run's append-only record (`ladder.agent.journal.Journal`)."""
+
+    def append(self, kind: str, data: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def records(self) -> list[dict[str, Any]]: ...
 
 
 # --- strategies --------------------------------------------------------------------

@@ -25,12 +25,11 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ladder.agent.evaluate import run_command, scrub, tail
-from ladder.agent.records import Proposal, Verdict
+from ladder.agent.records import CommitOutcome, Proposal, Verdict
 from ladder.errors import LadderError
 from ladder.globs import matches
 from ladder.lesson import Lesson
@@ -53,14 +52,6 @@ _HOOK_BYPASS = ("SKIP", "PRE_COMMIT_ALLOW_NO_CONFIG")
 _FINDING = re.compile(r"^\s*\S.*?:\d+:\d+: error \[([^\]\s]+)\]", re.MULTILINE)
 # Its summary line: `ladder: 2 finding(s) from a, b: the commit is refused.`
 _SUMMARY = re.compile(r"ladder: \d+ finding\(s\) from (.+?): the commit is refused")
-
-
-@dataclass(frozen=True)
-class CommitOutcome:
-    ok: bool
-    sha: str = ""  # the new commit when ok
-    blocked_by: tuple[str, ...] = ()  # ids of the lessons whose findings refused it
-    output: str = ""  # what git and the hooks printed
 
 
 def _check_name(value: str, what: str) -> None:
@@ -130,6 +121,44 @@ def _safe_path(base: Path, name: str) -> str | None:
     except ValueError:
         return None
     return rel
+
+
+def apply_proposal(tree: Path, proposal: Proposal, editable: Sequence[str]) -> str | None:
+    """Write `proposal` into `tree`; or return why not (and write nothing): it escapes
+    the tree, touches a non-editable path, or changes no file."""
+    base = Path(tree).resolve()
+    named = [*proposal.files, *proposal.deleted]
+    if not named:
+        return "empty proposal: it names no file"
+    canon: dict[str, str] = {}
+    for name in named:
+        rel = _safe_path(base, name)
+        if rel is None:
+            return f"{name!r} is outside the worktree"
+        canon[name] = rel
+    for rel in canon.values():
+        if not matches(rel, editable):
+            return f"{rel} is not editable (editable: {', '.join(editable) or 'nothing'})"
+    both = set(proposal.files) & set(proposal.deleted)
+    if both:
+        return f"{sorted(both)[0]} is both written and deleted"
+    writes: dict[Path, bytes] = {}
+    for name, text in proposal.files.items():
+        target = base / canon[name]
+        if target.is_dir():
+            return f"{canon[name]} is a directory"
+        data = text.encode("utf-8", errors="surrogateescape")
+        if not target.is_file() or target.read_bytes() != data:
+            writes[target] = data
+    deletes = [base / canon[n] for n in proposal.deleted if (base / canon[n]).is_file()]
+    if not writes and not deletes:
+        return "empty proposal: no file changes"
+    for target, data in writes.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)  # in place: keeps the file's mode (an executable script)
+    for target in deletes:
+        target.unlink()
+    return None
 
 
 class Workspace:
@@ -252,41 +281,8 @@ class Workspace:
     # --- a proposal becomes a commit ----------------------------------------------------
 
     def apply(self, tree: Path, proposal: Proposal, editable: Sequence[str]) -> str | None:
-        """Write the proposal into `tree`; or return why not (and write nothing): it
-        escapes the tree, touches a non-editable path, or changes no file."""
-        base = Path(tree).resolve()
-        named = [*proposal.files, *proposal.deleted]
-        if not named:
-            return "empty proposal: it names no file"
-        canon: dict[str, str] = {}
-        for name in named:
-            rel = _safe_path(base, name)
-            if rel is None:
-                return f"{name!r} is outside the worktree"
-            canon[name] = rel
-        for rel in canon.values():
-            if not matches(rel, editable):
-                return f"{rel} is not editable (editable: {', '.join(editable) or 'nothing'})"
-        both = set(proposal.files) & set(proposal.deleted)
-        if both:
-            return f"{sorted(both)[0]} is both written and deleted"
-        writes: dict[Path, bytes] = {}
-        for name, text in proposal.files.items():
-            target = base / canon[name]
-            if target.is_dir():
-                return f"{canon[name]} is a directory"
-            data = text.encode("utf-8", errors="surrogateescape")
-            if not target.is_file() or target.read_bytes() != data:
-                writes[target] = data
-        deletes = [base / canon[n] for n in proposal.deleted if (base / canon[n]).is_file()]
-        if not writes and not deletes:
-            return "empty proposal: no file changes"
-        for target, data in writes.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)  # in place: keeps the file's mode (an executable script)
-        for target in deletes:
-            target.unlink()
-        return None
+        """Write the proposal into `tree`; or return why not (and write nothing)."""
+        return apply_proposal(tree, proposal, editable)
 
     def commit(self, tree: Path, message: str, *, reset: bool = True) -> CommitOutcome:
         """`git add -A` and a plain `git commit`, so the installed hooks judge it.

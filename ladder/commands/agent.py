@@ -62,6 +62,7 @@ def run(
 
     project.require_initialized()
     config = load_agent_config(project, overrides)
+    _preflight(config)
     if resume is not None:
         paths = existing_run(project, resume)
         the_run = open_run(project, paths, config)
@@ -103,6 +104,14 @@ def run(
     print(summary(the_run))
     print(f"ladder agent: stopped: {reason}; records in {project.rel(paths.dir)}/")
     return 0
+
+
+def _preflight(config: Any) -> None:
+    """Refuse, before anything is spent, a configuration under which nothing can be kept."""
+    from ladder.agent import budget
+    from ladder.agent.decisions import make_decision
+
+    budget.check(config, make_decision(config))
 
 
 def _parts(project: Project, run_id: str, config: Any, *, learn: bool) -> Any:
@@ -152,7 +161,13 @@ def summary(the_run: Any) -> str:
     line = (
         f"iterations {t.iterations}: blocked {sum(t.blocked.values())} ({blocked}), "
         f"evaluated {t.evaluated}, kept {t.kept}, discarded {t.discarded}, crashed {t.crashed}"
+        + (f", quarantined {t.quarantined} (awaiting review: `ladder agent review "
+           f"{the_run.run_id}`)" if t.quarantined else "")
     )
+    budget = the_run.config.evaluations
+    line += f"\nevaluations {t.evaluations}" + (f" of a budget of {budget}" if budget else "")
+    for guard, count in sorted(t.refused_by_guard.items()):
+        line += f"\nsignificant but refused by guard {guard}: {count}"
     revalidated = getattr(the_run, "revalidations", None)
     last = revalidated[-1] if revalidated else None
     if last is not None and isinstance(last.get("baseline_mean"), (int, float)) \
@@ -176,8 +191,8 @@ def summary(the_run: Any) -> str:
                  + f"; evaluations saved by taught lessons {got['evaluations_saved']}")
     if getattr(the_run, "converged_reason", ""):
         line += f"\n{the_run.converged_reason}"
-    if the_run.config.decision == "crude":
-        line += "\n(crude decisions: single seed, keep if better: UNVERIFIED)"
+    if the_run.decision.unverified:
+        line += f"\n({the_run.decision.name} decisions: single seed, keep if better: UNVERIFIED)"
     return line
 
 

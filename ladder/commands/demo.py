@@ -75,7 +75,8 @@ seed = {seed}
 # A deliberately careless proposer: it likes deleting the input validation (and, with
 # "*.py" editable, touches the evaluator), so the two lessons get to refuse it. Like a
 # researcher with a hunch, it also likes raising the learning rate and the momentum.
-proposer = {{kind = "mutate", weights = {{"delete:validate_batch" = 12, "scale:LEARNING_RATE:up" = 8, "shift:MOMENTUM:up" = 8}}}}
+# `ladder demo` prints these biases when it starts.
+proposer = {{kind = "mutate", weights = {{{weights}}}}}
 
 [metrics.val_loss]
 direction = "min"
@@ -85,12 +86,27 @@ role = "target"
 direction = "min"
 role = "guard"
 margin = 1.0  # timing is noisy on a shared CPU: only "twice as slow" counts
-
-[verify]
-# A demo of a few minutes makes few decisions: it accepts a higher false-discovery rate
-# (0.2 instead of 0.05) so its first confirmations are not held to a tiny alpha.
-fdr = 0.2
+# Every decision setting is the default ([verify] in docs/verification.md): the demo's
+# keeps are held to the run's false-discovery rate of 0.05 like any other run's.
 """
+
+# The proposer's biases: (mutate weight key, weight, what it means in words). Every other
+# mutation weighs 1. Printed at the start of the demo, written into its agent.toml.
+BIASES = (
+    ("delete:validate_batch", 12, "deleting the call to validate_batch()"),
+    ("scale:LEARNING_RATE:up", 8, "scaling LEARNING_RATE up"),
+    ("shift:MOMENTUM:up", 8, "shifting MOMENTUM up"),
+)
+
+
+def _weights() -> str:
+    return ", ".join(f'"{key}" = {weight}' for key, weight, _ in BIASES)
+
+
+def _biases() -> str:
+    said = "; ".join(f"{words} x{weight}" for _, weight, words in BIASES)
+    return (f"ladder demo: the proposer is biased, as a researcher with hunches is: {said} "
+            "(every other mutation x1; proposer.weights in .ladder/agent.toml)")
 
 
 def run(
@@ -111,6 +127,7 @@ def run(
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="ladder-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     story = _Story(root)
+    print(_biases(), flush=True)
     if _is_demo(root):
         _carry_over(story)
     elif any(root.iterdir()):
@@ -123,7 +140,8 @@ def run(
         _setup(
             story,
             AGENT_TOML.format(
-                python=sys.executable, iterations=iterations, workers=workers, seeds=seeds, seed=seed
+                python=sys.executable, iterations=iterations, workers=workers, seeds=seeds,
+                seed=seed, weights=_weights(),
             ),
         )
     print(

@@ -15,14 +15,15 @@ from ladder.project import Project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ladder.agent.records import Verdict
-    from ladder.agent.workspace import CommitOutcome
+    from ladder.agent.records import CommitOutcome, Verdict
 
 RUN_ID = "try"
 EXIT = {"keep": 0, "discard": 1, "quarantine": 1, "blocked": 4, "crash": 5}
 
 
 def run(project: Project, *, message: str) -> int:
+    from dataclasses import replace
+
     from ladder.agent.config import load_agent_config
     from ladder.agent.loop import Run
     from ladder.agent.records import Proposal, Selection
@@ -31,7 +32,8 @@ def run(project: Project, *, message: str) -> int:
     from ladder.git import has_head, run_git
 
     project.require_initialized()
-    config = load_agent_config(project)
+    # One iteration the user asked for: the run-level budgets do not apply to it.
+    config = replace(load_agent_config(project), evaluations=None, iterations=None, hours=None)
     root = project.root
     if not has_head(root):
         raise LadderError(
@@ -56,7 +58,7 @@ def run(project: Project, *, message: str) -> int:
     paths.dir.mkdir(parents=True, exist_ok=True)
     the_run: Run = open_run(project, paths, config, report=print)
     the_run.replay()
-    the_run.restore_verifier(calibrate=False)  # its FDR wealth carries across tries
+    the_run.restore_decision(calibrate=False)  # its FDR wealth carries across tries
     if not the_run.history:
         the_run.start(parent, evaluate=False)
     it = the_run.next_iteration

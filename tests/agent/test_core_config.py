@@ -310,7 +310,7 @@ def test_overrides_apply_after_the_file(tmp_path: Path) -> None:
     assert (config.iterations, config.strategy, config.seed, config.workers) == (3, "hill", 9, 2)
     assert config.decision == "crude"
     assert config.hours is None  # None: flag not given
-    assert load_agent_config(root, {"crude": False}).decision == "paired"
+    assert load_agent_config(root, {"crude": False}).decision == "verified"
 
 
 @pytest.mark.parametrize(
@@ -339,3 +339,8 @@ def test_config_knows_exactly_the_options_each_proposer_takes() -> None:
     assert set(PROPOSER_OPTIONS["mutate"]) == set(mutate.OPTIONS)
     assert set(PROPOSER_OPTIONS["command"]) == set(command.OPTIONS)
     assert set(PROPOSER_OPTIONS["llm"]) == set(llm.OPTIONS)
+
+
+def test_the_old_decision_name_still_reads(tmp_path: Path) -> None:
+    root = project(tmp_path, pyproject=FULL.replace('decision = "crude"', 'decision = "paired"'))
+    assert load_agent_config(root).decision == "verified"

@@ -303,3 +303,27 @@ def test_import_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_appends_from_many_threads_keep_one_chain(tmp_path: Path) -> None:
+    # The executor's worker threads journal evaluations as they finish (workers = 2 and
+    # more): two records must never share a sequence number or a previous hash.
+    import threading
+
+    journal = Journal(tmp_path / "j.jsonl")
+    barrier = threading.Barrier(4)
+
+    def write(n: int) -> None:
+        barrier.wait()
+        for i in range(40):
+            journal.append("evaluation", {"worker": n, "i": i})
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    journal.close()
+    records = read_records(tmp_path / "j.jsonl")
+    assert [r["seq"] for r in records] == list(range(160))
+    assert verify(tmp_path / "j.jsonl") == []

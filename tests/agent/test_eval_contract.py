@@ -103,7 +103,16 @@ def test_the_metrics_file_wins_over_lines(tmp_path: Path) -> None:
     )
     result = evaluate(job(tmp_path, code), "val_loss")
     assert result.ok, result.reason
-    assert result.metrics == {"val_loss": 0.5, "seconds": 2.0}
+    assert result.metrics == {"val_loss": 0.5, "seconds": round(result.seconds, 3)}
+
+
+def test_wall_time_is_ladders_own_measurement(tmp_path: Path) -> None:
+    # A candidate that prints a flattering `seconds:` does not set its wall-time guard.
+    code = "import time\ntime.sleep(0.3)\nprint('val_loss: 1.0')\nprint('seconds: 0.001')\n"
+    result = evaluate(job(tmp_path, code), "val_loss")
+    assert result.ok, result.reason
+    assert result.metrics["seconds"] >= 0.3
+    assert result.metrics["seconds"] == round(result.seconds, 3)
 
 
 def test_a_metrics_file_that_is_not_an_object_is_a_crash(tmp_path: Path) -> None:
@@ -116,8 +125,8 @@ def test_a_metrics_file_that_is_not_an_object_is_a_crash(tmp_path: Path) -> None
     ("code", "reason"),
     [
         pytest.param("print('val_loss: nan')\n", "metric val_loss is nan", id="nan"),
-        pytest.param("print('val_loss: 1.0')\nprint('seconds: inf')\n", "metric seconds is inf",
-                     id="inf-in-a-guard"),
+        pytest.param("print('val_loss: 1.0')\nprint('memory_gb: inf')\n",
+                     "metric memory_gb is inf", id="inf-in-another-metric"),
         pytest.param("print('loss: 1.0')\n", "target metric 'val_loss' missing", id="missing-target"),
     ],
 )

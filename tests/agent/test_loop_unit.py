@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ladder.agent.config import AgentConfig, MetricSpec
-from ladder.agent.decide import decide
+from ladder.agent.decisions import make_decision
 from ladder.agent.journal import Journal
 from ladder.agent.loop import LoopParts, Run, best
 from ladder.agent.records import EvalJob, EvalResult, Proposal, ProposalContext
@@ -36,19 +36,21 @@ def x_of(root: Path) -> float:
 
 
 class FakeExecutor:
-    """Evaluates loss = (X - 1)^2 plus tiny seed noise; counts what it ran."""
+    """Evaluates loss = (X - 1)^2 plus tiny seed noise; counts what it ran. `die_in`: a
+    key prefix; the run is killed on the second job with that prefix (mid-iteration)."""
 
     slots = 1
 
-    def __init__(self, fail_after: int | None = None) -> None:
+    def __init__(self, die_in: str | None = None) -> None:
         self.ran: list[str] = []
-        self.fail_after = fail_after
+        self.die_in = die_in
 
     def run(self, jobs: Sequence[EvalJob],
             on_result: Callable[[EvalResult], None] | None = None) -> list[EvalResult]:
         out = []
         for job in jobs:
-            if self.fail_after is not None and len(self.ran) >= self.fail_after:
+            started = [k for k in self.ran if self.die_in and k.startswith(self.die_in)]
+            if self.die_in and job.key.startswith(self.die_in) and started:
                 raise KeyboardInterrupt("killed mid-batch")
             noise = random.Random(job.seed).uniform(-1e-3, 1e-3)
             result = EvalResult(job.key, job.seed, {"loss": (x_of(job.root) - 1) ** 2 + noise}, True)
@@ -85,7 +87,7 @@ def repo(tmp_path: Path) -> Path:
 def make_run(repo: Path, proposer: StepProposer, executor: FakeExecutor, run_id: str = "r1") -> Run:
     baseline = git(repo, "rev-parse", "HEAD").stdout.strip()
     parts = LoopParts(proposer=proposer, strategy=make_strategy("hill", CONFIG), executor=executor,
-                      decide=decide)
+                      decision=make_decision(CONFIG))
     journal = Journal(repo / ".ladder" / "runs" / run_id / "journal.jsonl")
     ws = Workspace(repo, run_id, baseline, editable=CONFIG.editable)
     return Run(root=repo, run_id=run_id, config=CONFIG, parts=parts, workspace=ws, journal=journal)
@@ -125,7 +127,7 @@ def test_invalid_proposals_cost_no_evaluation(repo: Path) -> None:
 
 
 def test_resume_keeps_completed_evaluations_and_runs_none_twice(repo: Path) -> None:
-    executor = FakeExecutor(fail_after=3 + 2 * 3 + 2)  # dies inside iteration 2's batch
+    executor = FakeExecutor(die_in="it2/")  # dies inside iteration 2's evaluations
     run = make_run(repo, StepProposer([-0.5]), executor)
     run.start(git(repo, "rev-parse", "HEAD").stdout.strip())
     with pytest.raises(KeyboardInterrupt):

@@ -292,3 +292,42 @@ def test_registry_builds_mutate_with_weights() -> None:
     assert isinstance(proposer, MutateProposer)
     assert proposer.name == "mutate"
     assert proposer.operator_weights == {"delete": 2.0}
+
+
+GNARLY = """\
+X = (3)
+Y = -(2.5)  # a comment
+W = (-(4))
+def f(a=1, b=-2.0):
+    return a * 3e-4
+Z = [1, 2, (3)]
+FLAG = (True)
+MODE = ('a')  # ladder: choices a b c
+class K:
+    R = 0x10
+    S = 1_000
+    T = 1e3
+"""
+
+
+def test_a_spliced_edit_is_what_a_full_code_generation_gives() -> None:
+    # Proposals splice the new literal into the old text (a position pass once per file
+    # version) instead of regenerating the whole module: the result must be identical.
+    from typing import cast
+
+    from ladder.agent.proposers import mutate
+
+    module = cst.parse_module(GNARLY)
+    parsed = mutate._Parsed(module, (), GNARLY)
+    parsed.sites = tuple(mutate.find_sites(module, parsed.positions(), GNARLY))
+    edits = 0
+    for site in parsed.sites:
+        if site.operator == "delete":
+            continue
+        for edit in site.edits:
+            spliced = mutate._proposal("k.py", parsed, site, edit).files["k.py"]
+            replaced = cast(cst.Module, module.deep_replace(
+                site.node, mutate._replacement(site.node, edit.new))).code
+            assert spliced == replaced, (site.symbol, edit)
+            edits += 1
+    assert edits > 30

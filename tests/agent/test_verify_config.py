@@ -31,12 +31,28 @@ def test_defaults_without_a_table(tmp_path: Path) -> None:
 
 
 def test_every_key(tmp_path: Path) -> None:
-    settings = load(tmp_path, 'fdr = 0.1\nfirst_stage = 4\nmin_effect = 0.002\nz_threshold = 5\n'
-                              'revalidate_every = 3\non_converged = "explore"\nfutility = 1\n'
-                              'horizon = 4\npatience = 12\n')
-    assert settings == VerifySettings(fdr=0.1, first_stage=4, min_effect=0.002, z_threshold=5.0,
-                                      revalidate_every=3, on_converged="explore", futility=1.0,
-                                      horizon=4, patience=12)
+    settings = load(tmp_path, 'fdr = 0.1\naddis_tau = 0.6\naddis_lambda = 0.2\nspending = -1\n'
+                              'min_effect = 0.002\nz_threshold = 5\nrevalidate_every = 3\n'
+                              'on_converged = "explore"\nfutility = 1\nfutility_power = 0.2\n'
+                              'patience = 12\n')
+    assert settings == VerifySettings(fdr=0.1, addis_tau=0.6, addis_lambda=0.2, spending=-1.0,
+                                      min_effect=0.002, z_threshold=5.0, revalidate_every=3,
+                                      on_converged="explore", futility=1.0, futility_power=0.2,
+                                      patience=12)
+
+
+@pytest.mark.parametrize("key", ["first_stage", "min_confirm", "power", "horizon"])
+def test_keys_of_the_old_two_stage_test_say_they_are_gone(tmp_path: Path, key: str) -> None:
+    with pytest.raises(LadderError) as info:
+        load(tmp_path, f"{key} = 3\n")
+    assert f"verify.{key}' is no longer used" in info.value.what
+    assert "docs/verification.md" in info.value.todo
+
+
+def test_lambda_must_stay_below_tau(tmp_path: Path) -> None:
+    with pytest.raises(LadderError) as info:
+        load(tmp_path, "addis_tau = 0.3\naddis_lambda = 0.3\n")
+    assert "addis_lambda" in info.value.what
 
 
 @pytest.mark.parametrize(
@@ -45,7 +61,7 @@ def test_every_key(tmp_path: Path) -> None:
         pytest.param("fdr_target = 0.1\n", "verify.fdr_target", id="unknown-key"),
         pytest.param("fdr = 1.5\n", "verify.fdr", id="fdr-above-one"),
         pytest.param("fdr = 0\n", "verify.fdr", id="fdr-zero"),
-        pytest.param("first_stage = 0\n", "verify.first_stage", id="no-first-stage"),
+        pytest.param("spending = nan\n", "verify.spending", id="nan-spending"),
         pytest.param('on_converged = "halt"\n', "verify.on_converged", id="bad-choice"),
         pytest.param("min_effect = -1\n", "verify.min_effect", id="negative-effect"),
         pytest.param('patience = "long"\n', "verify.patience", id="wrong-type"),

@@ -16,9 +16,11 @@ from ladder.project import Project
 from testing.fixtures import git, make_repo, write
 
 KEEP_STATS: dict[str, Any] = {
-    "rule": "verified", "n": 9, "n_confirm": 6, "effect": 0.52, "delta": -0.52,
-    "ci": [0.21, 0.83], "p": 0.0004, "alpha": 0.0025, "test": 3, "min_effect": 0.1,
-    "screen": {"n": 3, "effect": 0.7, "p": 0.04, "ci": None},
+    "rule": "verified", "n": 3, "looks": [1, 2, 3, 4], "stop": "efficacy", "effect": 0.52,
+    "delta": -0.52, "ci": [0.21, 0.83], "z": 4.1, "bound": 3.39, "p": 0.0004, "alpha": 0.0025,
+    "fdr_test": 3, "min_effect": 0.1, "sd": 0.18, "own_sd": 0.2, "prior_sd": 0.17,
+    "prior_df": 40.0, "noise": "pooled over 12 decisions (40 df)",
+    "label": "large effect, replicated",
     "guards": {"latency": {"ok": True, "regression": 0.003, "upper": 0.011, "margin": 0.05}},
     "tracked": {"tokens_per_s": {"delta": -1.2, "p": 0.003, "n": 9}}, "anomalies": [],
 }
@@ -66,9 +68,12 @@ def run(tmp_path: Path) -> tuple[Project, str, str, str]:
 def test_explain_a_keep_shows_every_statistic(run: tuple[Project, str, str, str]) -> None:
     project, *_ = run
     text = explain(read_records(project.runs_dir / "r1" / "journal.jsonl"), 1)
-    for part in ("iteration 1: KEEP", "paired seeds: 9, 6 of them fresh", "95% CI 0.21 to 0.83",
-                 "p=0.0004", "alpha spent=0.0025", "LORD++ test 3", "guard latency: ok",
-                 "margin 5.0%", "tracked tokens_per_s", "anomalies: none", "loss improved"):
+    for part in ("iteration 1: KEEP", "paired seeds: 3 (looks at 1, 2, 3, 4)",
+                 "stopped: the improvement was shown", "95% CI 0.21 to 0.83",
+                 "z=4.1 against the boundary 3.39", "p=0.0004", "alpha=0.0025", "ADDIS test 3",
+                 "prior sd 0.17 with 40 df from pooled over 12 decisions",
+                 "kept as: large effect, replicated", "guard latency: ok", "margin 5.0%",
+                 "tracked tokens_per_s", "anomalies: none", "loss improved"):
         assert part in text, part
 
 

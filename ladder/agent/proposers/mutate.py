@@ -76,10 +76,34 @@ class Site:
     edits: tuple[Edit, ...]  # never empty, never the old code
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Parsed:
+    """A parsed file, its sites, and its node positions once a proposal needs them (one
+    position pass per file version, not one per proposal: it is libcst's slow part)."""
+
     module: cst.Module
     sites: tuple[Site, ...]
+    code: str  # the text parsed (the module's code; libcst regenerates it on every access)
+    _positions: Mapping[cst.CSTNode, CodeRange] | None = None
+    _offsets: list[int] | None = None  # where each line starts in the code
+
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        if self._positions is None:
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        return self._positions
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """The character offsets of `node`'s code in the module's code."""
+        if self._offsets is None:
+            offsets, total = [0], 0
+            for line in self.code.splitlines(keepends=True):
+                total += len(line)
+                offsets.append(total)
+            self._offsets = offsets
+        where = self.positions()[node]
+        return (self._offsets[where.start.line - 1] + where.start.column,
+                self._offsets[where.end.line - 1] + where.end.column)
 
 
 class MutateProposer:
@@ -149,7 +173,10 @@ class MutateProposer:
                 return None  # a file that does not parse has no site; the evaluation will say why
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = _Parsed(module, tuple(find_sites(module)))
+            parsed = _Parsed(module, (), text)
+            # Every proposal needs positions (its line, its span): resolved once, here.
+            parsed.sites = tuple(find_sites(module, parsed.positions(), text))
+            self._cache[key] = parsed
         return self._cache[key]
 
 
@@ -321,8 +348,14 @@ def _proposal(path: str, parsed: _Parsed, site: Site, edit: Edit) -> Proposal:
     if site.operator == "delete":
         code = module.visit(_Delete(site.node)).code
     else:
+        # A literal's new code spliced into the old: what deep_replace and a full code
+        # generation give, at a fraction of the cost (tests/agent/test_proposers_mutate.py).
+        # The span of a node excludes its own parentheses, which the old code keeps.
+        start, end = parsed.span(site.node)
         new_node = _replacement(site.node, edit.new)
-        code = cast(cst.Module, module.deep_replace(site.node, new_node)).code
+        if isinstance(new_node, (cst.Integer, cst.Float, cst.Name, cst.SimpleString, cst.UnaryOperation)):
+            new_node = new_node.with_changes(lpar=(), rpar=())
+        code = parsed.code[:start] + module.code_for_node(new_node) + parsed.code[end:]
     description = _description(path, site, edit)
     features = {
         "operator": site.operator,
@@ -331,7 +364,7 @@ def _proposal(path: str, parsed: _Parsed, site: Site, edit: Edit) -> Proposal:
         "function": site.function,
         "old": site.old,
         "new": edit.new,
-        "line": _line(module, site.node),
+        "line": parsed.positions()[site.node].start.line,
     }
     return Proposal(description, {path: code}, features, proposer="mutate")
 
@@ -378,12 +411,6 @@ class _Delete(cst.CSTTransformer):
         return updated_node.with_changes(body=body)
 
 
-def _line(module: cst.Module, node: cst.CSTNode) -> int:
-    # Positions only for the chosen site: computing them is the slow part of libcst.
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    return wrapper.resolve(PositionProvider)[node].start.line
-
-
 def _short(code: str) -> str:
     flat = " ".join(code.split())
     return flat if len(flat) <= 80 else flat[:77] + "..."
@@ -392,11 +419,15 @@ def _short(code: str) -> str:
 # --- finding sites -------------------------------------------------------------------
 
 
-def find_sites(module: cst.Module) -> list[Site]:
-    """Every mutation site of a module, in source order."""
-    choices = choice_lines(module.code)
-    positions = None
-    if choices:  # only files that declare choices pay for positions
+def find_sites(
+    module: cst.Module,
+    positions: Mapping[cst.CSTNode, CodeRange] | None = None,
+    code: str | None = None,
+) -> list[Site]:
+    """Every mutation site of a module, in source order (`positions` and `code`: the
+    module's, when the caller has them already)."""
+    choices = choice_lines(module.code if code is None else code)
+    if choices and positions is None:  # only files that declare choices need positions
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     finder = _SiteFinder(module, choices, positions)
     module.visit(finder)
@@ -545,6 +576,10 @@ class _SiteFinder(cst.CSTVisitor):
         self.sites.append(Site(operator, node, symbol, function, old, edits))
 
     def _code(self, node: cst.CSTNode) -> str:
+        # Names and literals without parentheses are their own code: no code generation
+        # (it is most of the cost of finding the sites of a long configuration file).
+        if isinstance(node, (cst.Name, cst.Integer, cst.Float)) and not node.lpar:
+            return node.value
         return self.module.code_for_node(node).strip()
 
 

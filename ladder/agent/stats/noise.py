@@ -1,0 +1,200 @@
+"""How noisy a paired difference is, estimated from the whole run: borrowing strength
+across decisions.
+
+Each decision sees a few paired differences; their sample variance on two or three
+seeds is wild. But every decision of a run measures the same kind of noise (the same
+evaluation, re-seeded), so the run's decisions together say much more. This is the
+empirical-Bayes moderated t of Smyth (2004, "Linear models and empirical Bayes methods
+for assessing differential expression in microarray experiments", Statistical
+Applications in Genetics and Molecular Biology 3(1), art. 3): the decisions' variances
+s_g^2 (d_g degrees of freedom) are modelled as draws around a prior s0^2 with d0
+degrees of freedom, estimated by moments of log s_g^2:
+
+    e_g = log s_g^2 - digamma(d_g / 2) + log(d_g / 2)
+    var(e) - mean(trigamma(d_g / 2)) = trigamma(d0 / 2)        (d0 = inf when <= 0)
+    log s0^2 = mean(e) + digamma(d0 / 2) - log(d0 / 2)
+
+and one decision's variance is moderated toward the prior,
+
+    s~^2 = (d0 s0^2 + d s^2) / (d0 + d),   t = mean / (s~ / sqrt(n)) ~ t(d0 + d),
+
+so a decision on its first seed already has a usable spread, and one whose own spread
+is far from the run's (a broken program) leans on its own seeds. The moments are kept as
+running sums (the journal stays small), and d0 never exceeds the degrees of freedom the
+sums came from. Before the run has decisions, the calibration is the prior (see
+`Prior`): the baseline's seed-to-seed spread, which bounds a paired difference's spread
+from above, with the re-run spread as a floor that no estimate goes below.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from scipy import special
+from scipy import stats as sps
+
+__all__ = ["Moderated", "Pool", "Prior", "moderated", "trigamma_inverse"]
+
+
+def trigamma_inverse(x: float) -> float:
+    """y with trigamma(y) = x (Newton's method, as limma's trigammaInverse)."""
+    if x > 1e7:
+        return 1 / math.sqrt(x)
+    if x < 1e-6:
+        return 1 / x
+    y = 0.5 + 1 / x
+    for _ in range(50):
+        tri = float(special.polygamma(1, y))
+        step = tri * (1 - tri / x) / float(special.polygamma(2, y))
+        y += step
+        if -step / y < 1e-8:
+            break
+    return y
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior for the variance of one paired difference: s0^2 with d0 degrees of
+    freedom, and where it came from (said in the journal)."""
+
+    s2: float
+    df: float  # 0: no prior (a decision uses its own seeds only)
+    source: str
+
+    @property
+    def sd(self) -> float:
+        return math.sqrt(self.s2)
+
+
+NO_PRIOR = Prior(0.0, 0.0, "none: each decision's own seeds")
+
+
+@dataclass
+class Pool:
+    """Running moments of the finished decisions' log-variances of one metric."""
+
+    count: int = 0  # decisions with a positive variance on >= 2 seeds
+    df: float = 0.0
+    sum_e: float = 0.0
+    sum_e2: float = 0.0
+    sum_trigamma: float = 0.0
+    zeros: int = 0  # decisions whose differences were all equal
+
+    def add(self, s2: float, df: int) -> None:
+        if df < 1 or not math.isfinite(s2):
+            return
+        if s2 <= 0:
+            self.zeros += 1
+            return
+        half = df / 2
+        e = math.log(s2) - float(special.digamma(half)) + math.log(half)
+        self.count += 1
+        self.df += df
+        self.sum_e += e
+        self.sum_e2 += e * e
+        self.sum_trigamma += float(special.polygamma(1, half))
+
+    def prior(self) -> Prior | None:
+        """Smyth's (s0^2, d0) from the decisions so far (None before two of them)."""
+        if self.zeros > self.count and self.zeros >= 2:
+            return Prior(0.0, float(self.zeros), f"{self.zeros} decisions without spread")
+        g = self.count
+        if g < 2:
+            return None
+        mean = self.sum_e / g
+        var = max(0.0, (self.sum_e2 - g * mean * mean) / (g - 1))
+        excess = var - self.sum_trigamma / g
+        if excess > 0:
+            d0 = 2 * trigamma_inverse(excess)
+            log_s2 = mean + float(special.digamma(d0 / 2)) - math.log(d0 / 2)
+        else:
+            d0 = math.inf
+            log_s2 = mean
+        d0 = min(d0, self.df)  # no more certain than the seeds it came from
+        return Prior(math.exp(log_s2), d0, f"pooled over {g} decisions ({self.df:.0f} df)")
+
+    def state(self) -> dict[str, float]:
+        return {"count": self.count, "df": self.df, "sum_e": self.sum_e, "sum_e2": self.sum_e2,
+                "sum_trigamma": self.sum_trigamma, "zeros": self.zeros}
+
+    @classmethod
+    def restore(cls, state: Mapping[str, Any]) -> Pool:
+        return cls(int(state.get("count", 0)), float(state.get("df", 0.0)),
+                   float(state.get("sum_e", 0.0)), float(state.get("sum_e2", 0.0)),
+                   float(state.get("sum_trigamma", 0.0)), int(state.get("zeros", 0)))
+
+
+def combine(pool: Pool, calibration: Prior | None, floor_s2: float = 0.0) -> Prior:
+    """The prior a decision uses: the run's decisions once they carry at least as many
+    degrees of freedom as the calibration (and five decisions), before that both,
+    weighted by their degrees of freedom; never below `floor_s2`."""
+    pooled = pool.prior()
+    if pooled is not None and (calibration is None or (pool.count >= 5 and pooled.df >= calibration.df)):
+        chosen = pooled
+    elif pooled is not None and calibration is not None:
+        df = pooled.df + calibration.df
+        s2 = (pooled.df * pooled.s2 + calibration.df * calibration.s2) / df
+        chosen = Prior(s2, df, f"calibration and {pooled.source}")
+    else:
+        chosen = calibration or NO_PRIOR
+    if chosen.df > 0 and chosen.s2 < floor_s2:
+        return Prior(floor_s2, chosen.df, chosen.source + ", raised to the re-run noise floor")
+    return chosen
+
+
+@dataclass(frozen=True)
+class Moderated:
+    """The moderated one-sample t statistic of mean > 0 on n values."""
+
+    n: int
+    mean: float
+    own_sd: float  # the values' own sample sd (0 when n < 2)
+    sd: float  # the moderated sd of one value
+    df: float  # d0 + n - 1 (0: no test possible)
+    t: float
+    p: float  # one-sided p of "mean <= 0"
+
+    @property
+    def se(self) -> float:
+        return self.sd / math.sqrt(self.n) if self.n else math.nan
+
+    def interval(self, level: float = 0.95) -> tuple[float, float] | None:
+        if self.df <= 0 or self.n == 0:
+            return None
+        half = float(sps.t.ppf(0.5 + level / 2, self.df)) * self.se
+        return (self.mean - half, self.mean + half)
+
+    def upper(self, level: float) -> float:
+        """The one-sided upper confidence bound of the mean (inf without a test)."""
+        if self.df <= 0 or self.n == 0:
+            return math.inf
+        return self.mean + float(sps.t.ppf(level, self.df)) * self.se
+
+
+def moderated(values: Sequence[float], prior: Prior) -> Moderated:
+    """The moderated t of `values` (prior.df 0: the ordinary t-test; n < 2 and no prior:
+    no test, p = 1). With zero spread, the sign of the mean decides (p 0, 0.5 or 1)."""
+    n = len(values)
+    if n == 0:
+        return Moderated(0, 0.0, 0.0, 0.0, 0.0, math.nan, 1.0)
+    mean = math.fsum(values) / n
+    own = statistics.stdev(values) if n >= 2 else 0.0
+    if own < 1e-13 * max(1.0, abs(mean)):
+        own = 0.0
+    d = n - 1
+    df = prior.df + d
+    if df <= 0:
+        return Moderated(n, mean, own, 0.0, 0.0, math.nan, 1.0)
+    s2 = prior.s2 if math.isinf(prior.df) else (prior.df * prior.s2 + d * own * own) / df
+    sd = math.sqrt(max(0.0, s2))
+    if sd == 0:
+        t = math.inf if mean > 0 else -math.inf if mean < 0 else 0.0
+        p = 0.0 if mean > 0 else 1.0 if mean < 0 else 0.5
+        return Moderated(n, mean, own, 0.0, df, t, p)
+    t = mean / (sd / math.sqrt(n))
+    p = float(sps.norm.sf(t)) if math.isinf(df) else float(sps.t.sf(t, df))
+    return Moderated(n, mean, own, sd, df, t, p)

@@ -1,0 +1,118 @@
+"""Borrowing strength across decisions (Smyth's moderated t): the pool recovers the noise
+it was drawn from, the moderated t reduces to the ordinary t-test without a prior and to
+a z-test with an exact one, and the calibration only leads until decisions take over."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from scipy import special
+from scipy import stats as sps
+
+from ladder.agent.stats.noise import NO_PRIOR, Pool, Prior, combine, moderated, trigamma_inverse
+
+
+@pytest.mark.parametrize("y", [0.05, 0.5, 1.0, 4.0, 50.0])
+def test_trigamma_inverse(y: float) -> None:
+    assert trigamma_inverse(float(special.polygamma(1, y))) == pytest.approx(y, rel=1e-6)
+
+
+def _draws(rng: random.Random, sd: float, n: int) -> list[float]:
+    return [rng.gauss(0.0, sd) for _ in range(n)]
+
+
+def test_a_homogeneous_run_is_pooled_into_a_precise_prior() -> None:
+    rng = random.Random(1)
+    pool = Pool()
+    for _ in range(300):
+        values = _draws(rng, 0.8, rng.choice([2, 3, 5]))
+        pool.add(math.fsum((v - sum(values) / len(values)) ** 2 for v in values) / (len(values) - 1),
+                 len(values) - 1)
+    prior = pool.prior()
+    assert prior is not None
+    assert prior.sd == pytest.approx(0.8, rel=0.08)
+    assert prior.df > 100  # every decision measured the same noise: it is nearly known
+    assert prior.df <= pool.df  # never more certain than its seeds
+
+
+def test_a_heterogeneous_run_borrows_less() -> None:
+    rng = random.Random(2)
+    pool = Pool()
+    for _ in range(300):
+        sd = rng.choice([0.2, 0.8, 3.0])  # broken programs next to fine ones
+        values = _draws(rng, sd, 4)
+        mean = sum(values) / 4
+        pool.add(math.fsum((v - mean) ** 2 for v in values) / 3, 3)
+    prior = pool.prior()
+    assert prior is not None and prior.df < 15
+
+
+def test_too_few_decisions_give_no_pooled_prior() -> None:
+    pool = Pool()
+    assert pool.prior() is None
+    pool.add(1.0, 1)
+    assert pool.prior() is None
+
+
+def test_without_a_prior_the_moderated_t_is_the_t_test() -> None:
+    values = [0.3, -0.1, 0.5, 0.2]
+    ours = moderated(values, NO_PRIOR)
+    ref = sps.ttest_1samp(values, 0.0, alternative="greater")
+    assert ours.p == pytest.approx(float(ref.pvalue), rel=1e-9)
+    assert ours.df == 3
+
+
+def test_with_an_exact_prior_it_is_a_z_test() -> None:
+    values = [0.3, -0.1, 0.5]
+    ours = moderated(values, Prior(0.25, math.inf, "known"))
+    z = (sum(values) / 3) / (0.5 / math.sqrt(3))
+    assert ours.p == pytest.approx(float(sps.norm.sf(z)), rel=1e-9)
+
+
+def test_one_value_and_a_prior_can_be_tested() -> None:
+    ours = moderated([1.2], Prior(0.36, 40.0, "pooled"))
+    assert ours.df == 40.0
+    assert ours.p == pytest.approx(float(sps.t.sf(1.2 / 0.6, 40)), rel=1e-9)
+    assert moderated([1.2], NO_PRIOR).p == 1.0  # one value, nothing known: no test
+
+
+def test_the_moderated_variance_sits_between_prior_and_own() -> None:
+    values = [0.0, 2.0, 4.0]  # own variance 4
+    test = moderated(values, Prior(1.0, 2.0, "p"))
+    assert 1.0 < test.sd**2 < 4.0
+    assert test.sd**2 == pytest.approx((2 * 1.0 + 2 * 4.0) / 4)
+
+
+def test_zero_spread_decides_by_the_sign() -> None:
+    assert moderated([0.5, 0.5, 0.5], NO_PRIOR).p == 0.0
+    assert moderated([-0.5, -0.5], NO_PRIOR).p == 1.0
+    assert moderated([0.0, 0.0], NO_PRIOR).p == 0.5
+
+
+def test_the_calibration_leads_until_decisions_take_over() -> None:
+    calibration = Prior(4.0, 5.0, "calibration")
+    pool = Pool()
+    assert combine(pool, calibration) is calibration
+    rng = random.Random(5)
+    for i in range(40):
+        values = _draws(rng, 1.0, 3)
+        mean = sum(values) / 3
+        pool.add(math.fsum((v - mean) ** 2 for v in values) / 2, 2)
+        chosen = combine(pool, calibration)
+        if i < 3:
+            assert "calibration" in chosen.source
+    assert "calibration" not in chosen.source
+    assert chosen.sd == pytest.approx(1.0, rel=0.25)
+
+
+def test_the_rerun_floor() -> None:
+    assert combine(Pool(), Prior(0.01, 5.0, "c"), floor_s2=0.04).s2 == 0.04
+
+
+def test_state_round_trip() -> None:
+    pool = Pool()
+    for s2, df in ((1.0, 2), (0.5, 1), (2.0, 3), (0.0, 2)):
+        pool.add(s2, df)
+    assert Pool.restore(pool.state()) == pool
