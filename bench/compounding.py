@@ -18,11 +18,13 @@ Each arm runs three consecutive tasks with the same iteration budget:
       memorylessness, with the same proposer, the same in-run learning and the same
       decision).
 
-The loop is simulated in-process -- no worktrees or commits -- with the real parts
-around it: the real MutateProposer, the real decision (`ladder.agent.decide.decide`,
-paired seeds), the real Learner writing real skill and lesson files into a real
-repository set up by `ladder init`, lessons promoted through the real gates, and the
-real rule engine (`ladder.rules.runner.check`) as the pre-evaluation check.
+Every run is the shipped loop (`ladder.agent.loop.Run`): the real MutateProposer, the
+`hill` strategy, the shipped verified decision (`ladder.agent.decisions`), the real
+Learner writing real skill and lesson files into a real repository set up by `ladder
+init`, lessons promoted through the real gates, and the real rule engine
+(`ladder.rules.runner.check`) playing the commit hooks of the shipped in-memory workspace
+(`ladder.agent.fakes.MemoryWorkspace`); evaluations run through the shipped callable
+executor.
 
 Printed per run (mean and sd over replicate families): hit rate (verified keeps per
 evaluation), evaluations saved by blocks of taught lessons, evaluations spent in the
@@ -35,14 +37,13 @@ runs 2-3 spend >= 90% fewer evaluations in the crash region than run 1; the stal
 skill is deprecated within 10 applications. The targets are close to the noise of 20
 families (about 0.15 sd of a run's hit rate): compare arms within one invocation.
 
-Usage: python bench/compounding.py [--reps 20] [--budget 60] [--seeds 2]
+Usage: python bench/compounding.py [--reps 20] [--budget 60] [--seeds 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import math
 import random
 import statistics
@@ -51,25 +52,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ladder.agent.config import AgentConfig, MetricSpec, ProposerSpec
-from ladder.agent.decide import decide
+from ladder.agent.config import AgentConfig, MetricSpec, ProposerSpec, VerifySettings
+from ladder.agent.decisions import make_decision
+from ladder.agent.fakes import CallableExecutor, FakeClock, MemoryJournal, MemoryWorkspace
+from ladder.agent.loop import LoopParts, Run
 from ladder.agent.proposers.mutate import MutateProposer
-from ladder.agent.records import (
-    Attempt,
-    Candidate,
-    EvalResult,
-    Proposal,
-    ProposalContext,
-    Verdict,
-)
+from ladder.agent.records import EvalResult
 from ladder.agent.skills import Learner
 from ladder.agent.skills.library import load_skills
 from ladder.agent.skills.model import Skill
+from ladder.agent.strategies import make_strategy
 from ladder.lesson import Lesson
 from ladder.project import Project
 from ladder.rules.base import CheckRequest
@@ -198,7 +195,9 @@ def config(seeds: int, budget: int) -> AgentConfig:
     return AgentConfig(
         editable=(FILE,), eval="(in-process)", metrics={"loss": MetricSpec("loss")},
         seeds=seeds, iterations=budget, proposer=ProposerSpec("mutate", {"weights": PRIOR}),
-        strategy="hill",
+        strategy="hill", workers=2,
+        # every run spends its whole budget: hit rates compare over equal iterations
+        verify=VerifySettings(on_converged="explore"),
     )
 
 
@@ -206,82 +205,76 @@ def level5(project: Project) -> list[Lesson]:
     return [x for x in load_lessons(project) if x.level == 5 and x.status == "active" and x.rule]
 
 
+class Hooks:
+    """The level-5 lessons of the project, checked by the real rule engine on every
+    commit of the in-memory workspace (what the installed hooks do in a real one)."""
+
+    def __init__(self, project: Project, workdir: Path) -> None:
+        self.project, self.workdir = project, workdir
+        self.lessons = level5(project)
+
+    def refresh(self) -> None:
+        self.lessons = level5(project=self.project)
+
+    def __call__(self, files: Mapping[str, str], parent: Mapping[str, str]) -> list[str]:
+        if not self.lessons:
+            return []
+        request = CheckRequest(root=self.workdir, files=[FILE], contents={FILE: files[FILE]},
+                               agent=True)
+        return sorted({f.lesson for f in check(request, self.lessons)})
+
+
 def simulate(project: Project, run_id: str, task: Task, cfg: AgentConfig, seed: int,
              workdir: Path) -> RunStats:
+    """One run of the shipped loop on `task`, learning into `project`."""
+    hooks = Hooks(project, workdir)
+    workspace = MemoryWorkspace(workdir / "ws", {FILE: PROGRAM}, refuse=hooks,
+                                on_refresh=hooks.refresh)
     learner = Learner(project, run_id, cfg, clock=lambda: 0.0)
-    proposer = MutateProposer.from_spec(cfg.proposer)
-    lessons = level5(project)
-    stats = RunStats()
-    parent_text = PROGRAM
-    parent_sha = _sha(parent_text)
+    clock = FakeClock()
+    parts = LoopParts(
+        proposer=MutateProposer.from_spec(cfg.proposer), strategy=make_strategy("hill", cfg),
+        executor=CallableExecutor(lambda job: evaluate(task, (job.root / FILE).read_text(),
+                                                       job.seed, job.key), cfg.workers, clock),
+        decision=make_decision(cfg), clock=clock, learner=learner)
+    journal = MemoryJournal()
+    run = Run(root=workdir, run_id=run_id, config=replace(cfg, seed=seed), parts=parts,
+              workspace=workspace, journal=journal)
+    try:
+        run.start(workspace.baseline)
+        run.loop()
+        return _stats(run, journal, workspace, task, learner, set(hooks_taught(project)))
+    finally:
+        workspace.cleanup()
+
+
+def hooks_taught(project: Project) -> list[str]:
+    """The ids of the lessons runs taught (their source names a run)."""
+    return [x.id for x in load_lessons(project) if x.id.startswith("learned-")]
+
+
+def _stats(run: Run, journal: MemoryJournal, workspace: MemoryWorkspace, task: Task,
+           learner: Learner, taught: set[str]) -> RunStats:
+    stats = RunStats(iterations=run.tally.iterations, evaluated=run.tally.evaluated,
+                     kept=run.tally.kept)
+    stats.blocked_taught = sum(n for key, n in run.tally.blocked.items() if key in taught)
     best = task.loss(params(PROGRAM))
     target = task.target()
-    attempts: list[Attempt] = []
-    (workdir / FILE).write_text(parent_text, encoding="utf-8")
-    for it in range(1, (cfg.iterations or 0) + 1):
-        rng = random.Random(f"{seed}/{it}")  # the same draws in both arms' first run
-        guidance = learner.before_proposal(it, rng)
-        proposer.operator_weights = guidance.operator_weights
-        proposer.focus = guidance.focus
-        ctx = ProposalContext(root=workdir, editable=cfg.editable, iteration=it, rng=rng,
-                              attempts=tuple(attempts), skills=guidance.skills_text)
-        proposal = proposer.propose(ctx)
-        stats.iterations += 1
-        if proposal is None:
+    evaluated = 0
+    for record in journal.of_kind("decision"):
+        cand = record["candidate"]
+        status = record["verdict"]["status"]
+        if status == "blocked" or not cand["commit"]:
             continue
-        text = proposal.files[FILE]
-        verdict, cand = _judge(task, cfg, lessons, workdir, it, proposal, text, parent_text,
-                               parent_sha, seed)
-        if verdict.status == "blocked":
-            stats.blocked_taught += 1
-        else:
-            stats.evaluated += 1
-            stats.crash_region += bool(crashes(params(text)))
-        learner.after_decision(cand, verdict, proposal, {FILE: parent_text},
-                               {FILE: text} if verdict.status != "blocked" else {})
-        if learner.lessons_changed():
-            lessons = level5(project)
-        attempts.append(Attempt(it, proposal.description, verdict.status, cand.effect,
-                                features=proposal.features))
-        if verdict.status == "keep":
-            stats.kept += 1
-            parent_text, parent_sha = text, cand.commit
-            (workdir / FILE).write_text(parent_text, encoding="utf-8")
+        evaluated += 1
+        text = workspace.files(cand["commit"])[FILE]
+        stats.crash_region += bool(crashes(params(text)))
+        if status == "keep":
             best = min(best, task.loss(params(text)))
             if stats.to_target is None and best <= target:
-                stats.to_target = stats.evaluated
+                stats.to_target = evaluated
     stats.learner = learner.summary()
     return stats
-
-
-def _judge(task: Task, cfg: AgentConfig, lessons: Sequence[Lesson], workdir: Path, it: int,
-           proposal: Proposal, text: str, parent_text: str, parent_sha: str,
-           seed: int) -> tuple[Verdict, Candidate]:
-    """The pre-evaluation check against level-5 lessons, then the paired decision."""
-    findings = check(CheckRequest(root=workdir, files=[FILE], contents={FILE: text}, agent=True),
-                     lessons) if lessons else []
-    base = dict(iteration=it, parent=parent_sha, description=proposal.description,
-                features=proposal.features)
-    if findings:
-        ids = sorted({f.lesson for f in findings})
-        why = "; ".join(f"{f.location()}: [{f.lesson}] {f.message}" for f in findings)
-        verdict = Verdict("blocked", (why,), {"kind": "verify", "lessons": ids})
-        return verdict, Candidate(commit="", status="blocked", **base)  # type: ignore[arg-type]
-    seeds = [int(hashlib.sha256(f"{seed}/{it}/{k}".encode()).hexdigest()[:8], 16)
-             for k in range(cfg.seeds)]
-    parent = [evaluate(task, parent_text, s, f"it{it}/parent/s{k}") for k, s in enumerate(seeds)]
-    cand = [evaluate(task, text, s, f"it{it}/candidate/s{k}") for k, s in enumerate(seeds)]
-    verdict = decide(parent, cand, cfg, [])
-    delta = verdict.stats.get("delta")
-    metrics = {"loss": statistics.fmean(r.metrics["loss"] for r in cand)} if all(r.ok for r in cand) else {}
-    return verdict, Candidate(
-        commit=_sha(text), status=verdict.status, metrics=metrics,
-        effect=float(delta) if isinstance(delta, (int, float)) else None, **base,  # type: ignore[arg-type]
-    )
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
 
 
 # --- arms -----------------------------------------------------------------------------
@@ -302,7 +295,8 @@ def arm(kind: str, tasks: Sequence[Task], cfg: AgentConfig, rep: int, tmp: Path)
     for n, task in enumerate(tasks, start=1):
         project = shared or new_repo(tmp, f"{kind}-{rep}-{n}")
         work = make_repo(tmp / f"work-{kind}-{rep}-{n}", commit=False)  # the proposer lists files with git
-        out.append(simulate(project, f"{kind}-r{rep}-run{n}", task, cfg, seed=1000 * rep + n,
+        # the same run id in both arms: their first runs draw the same proposals and seeds
+        out.append(simulate(project, f"r{rep}-run{n}", task, cfg, seed=1000 * rep + n,
                             workdir=work))
     return out
 
@@ -375,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=20, help="replicate task families")
     parser.add_argument("--budget", type=int, default=60, help="iterations per run")
-    parser.add_argument("--seeds", type=int, default=2, help="paired seeds per decision")
+    parser.add_argument("--seeds", type=int, default=4, help="most paired seeds per decision")
     args = parser.parse_args(argv)
     set_git_env()
     cfg = config(args.seeds, args.budget)

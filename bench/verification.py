@@ -1,35 +1,45 @@
-"""Verified decisions against ground truth: crude, naive k-seed mean, and ladder.
+"""Verified decisions against ground truth: crude, verified and an oracle, at an equal
+evaluation budget, driving the shipped loop.
 
-A synthetic training program (`train.py`, ~45 constants, booleans, string choices and a
-train() body) is explored by the real `mutate` proposer in a temporary directory (no
-git: the proposal's file is written there directly). Its true objective (a loss, lower is
-better) is a known function of the program's constants; an evaluation returns
+Every run is the real `ladder.agent.loop.Run` -- the real `mutate` proposer, the `hill`
+strategy, the shipped decision rule (`verified` or `crude` from
+`ladder.agent.decisions`), the evaluation budget (`evaluations = N`), calibration,
+re-checks and re-validation -- with the shipped fakes for the slow parts
+(`ladder.agent.fakes`: an in-memory workspace, a callable executor, a fake clock, an
+in-memory journal). Only the evaluation is simulated: a synthetic training program
+(`train.py`, ~45 constants, booleans, choices and a train() body) whose true objective
+(a loss, lower is better) is a known function of its constants; an evaluation returns
 
     truth(program) + shared(seed) + specific(program, seed) + nondeterminism
 
-with sd 0.8, 0.6 and 0.05: part of the noise is shared by every program under one seed,
-part is specific to the program, as in real training. One noise sigma (the seed-to-seed
-spread of a single evaluation) is 1.0. A guard metric `latency_ms` (margin 5%) and the
-evaluation's wall time (`seconds`) come with every evaluation.
+with sd 0.8, 0.6 and 0.05 (one sigma = 1.0 of seed-to-seed spread; 2x in the noisy
+world): part of the noise is shared by every program under one seed, part is specific
+to the program, as in real training. A guard `latency_ms` (margin 5%) comes with it.
 
-Regimes (every replicate draws its own world from its seed):
-- realistic: the baseline is tuned, each relevant knob 0-35% off its optimum: most
-  mutations are neutral (20 constants and 3 statements have no effect) or harmful, and
-  helpful effects are below one sigma;
-- easy: every relevant knob 2-5x off its optimum: large effects.
+Worlds (each replicate draws its own from its seed):
+- far: four of the 16 relevant knobs 2-5x off their optimum (the others at theirs), a
+  norm and an activation worth 2 and 1.5 sigma: large effects, an optimum within reach;
+- near: a tuned baseline, each relevant knob 0-35% off: helpful effects are below one
+  sigma, most mutations are neutral (20 constants and 3 statements do nothing) or harmful;
+- null: no mutation has any true effect;
+- noisy: the far world with twice the noise;
+- small: the issue's example, a target of another shape: four knobs (LR, MOMENTUM,
+  WIDTH, USE_NORM) and two that do nothing, seed noise sd 0.05, far from its optimum;
+- wide (reported, not a target): all 16 knobs 2-5x off, more to gain than any budget
+  here reaches: progress is limited by evaluations alone and effects dwarf the noise,
+  the one regime where crude's cheap decisions win.
 
-Policies, at the same budget of evaluations per run (hill climbing: the parent is the
-last kept program):
-- crude: parent and candidate on one fresh seed, keep if better (ladder --crude);
-- naive: parent and candidate on k = 5 paired seeds, keep if the mean is better;
-- ladder: calibration, screen on 3 paired seeds, confirmation on fresh seeds at
-  LORD++'s alpha, guards, anomalies (quarantine + re-check on fresh seeds), periodic
-  re-validation, convergence stop, and a final re-validation that gives the headline
-  gain with its 95% confidence interval. Every evaluation counts against the budget.
+Policies, the same proposer and run seed, the same evaluation budget:
+- crude: `decision = "crude"`, one seed each, keep if better (UNVERIFIED);
+- verified: the default decision;
+- oracle: the same loop with a decision that keeps exactly the truly better candidates,
+  paying crude's two evaluations per decision (the yardstick of what was possible).
 
-Also: the null world (no mutation has any true effect; 200-decision runs), an injected
-too-good result (an evaluation that skips its work and reports a 20-sigma gain) and an
-injected 10% guard regression (margin 5%) on a candidate with a clear true gain.
+Injections (verified only, separate replicates in the near world): an artifact at a random
+decision -- an evaluation that skips its work (a large gain in 1/30 of the time) or
+ignores its seed (the same large gain on every seed) -- must be quarantined; a genuine
+large gain (a hidden switch worth 8 sigma, a real program change) must be kept without a
+person.
 
 Usage: python bench/verification.py [--replicates 100] [--budget 400] [--jobs 2]
 """
@@ -48,56 +58,39 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import ladder.agent.proposers.mutate as mutate
-from ladder.agent.config import AgentConfig, MetricSpec
-from ladder.agent.decide import decide, decide_crude
-from ladder.agent.records import Attempt, Candidate, EvalResult, ProposalContext, Verdict
-from ladder.agent.verify import Verifier, VerifySettings
-
-# The proposer lists editable files with `git ls-files` and records each site's line
-# number (a full position pass of libcst, most of its time): neither matters here (no
-# git, and the line is only a feature for the skill library), so both are replaced.
-mutate.editable_files = lambda root, globs: ["train.py"]  # type: ignore[assignment]
-mutate._line = lambda module, node: 0  # type: ignore[assignment]
-
-# Applying a mutation (libcst's deep_replace and code generation) is a pure function of
-# the parsed parent, the site and the edit; every replicate starts from the same program,
-# so one proposer per process, with that function memoized, does the same work once.
-_apply = mutate._proposal
-_APPLIED: dict[tuple[int, int, str, str], tuple[Any, Any, Any]] = {}
-mutate._CACHE_SIZE = 256
-
-
-def _memo_proposal(path: str, parsed: Any, site: Any, edit: Any) -> Any:
-    key = (id(parsed), id(site.node), edit.new, edit.note)
-    hit = _APPLIED.get(key)
-    if hit is None:
-        if len(_APPLIED) > 20000:
-            _APPLIED.clear()
-        hit = _APPLIED[key] = (parsed, site.node, _apply(path, parsed, site, edit))  # refs pin ids
-    return hit[2]
-
-
-mutate._proposal = _memo_proposal  # type: ignore[assignment]
-PROPOSER = mutate.MutateProposer()
+from ladder.agent.config import AgentConfig, MetricSpec, VerifySettings
+from ladder.agent.decisions import CrudeDecision, make_decision
+from ladder.agent.fakes import CallableExecutor, FakeClock, MemoryJournal, MemoryWorkspace
+from ladder.agent.loop import LoopParts, Run, best
+from ladder.agent.proposers.mutate import MutateProposer
+from ladder.agent.records import (
+    Candidate,
+    EvalJob,
+    EvalResult,
+    Plan,
+    Proposal,
+    ProposalContext,
+    Verdict,
+)
+from ladder.agent.strategies import make_strategy
 
 SHARED_SD, SPECIFIC_SD, NONDET_SD = 0.8, 0.6, 0.05
 GUARD_SD = 0.01  # relative noise of latency_ms
 SECONDS = 60.0
+BOOST = 8.0  # the hidden switch's true gain (sigma)
 
 RELEVANT = {  # name: baseline value (its optimum is drawn per world)
     "LR": 0.003, "WARMUP": 200, "WIDTH": 512, "DEPTH": 8, "HEADS": 8, "DROPOUT": 0.1,
     "WEIGHT_DECAY": 0.01, "BETA2": 0.95, "GRAD_CLIP": 1.0, "BATCH": 64, "SEQ_LEN": 256,
     "LABEL_SMOOTHING": 0.05, "MLP_RATIO": 4.0, "INIT_STD": 0.02, "LR_DECAY": 0.1,
-    "EMBED_DIM": 256, "EPS": 1e-8, "MOMENTUM": 0.9, "ROPE_BASE": 10000.0, "Z_LOSS": 0.0001,
-    "TEMPERATURE": 1.0, "NOISE_STD": 0.01, "MIN_LR": 0.0001, "ATTN_DROPOUT": 0.05,
+    "EMBED_DIM": 256,
 }
 NEUTRAL = {  # constants with no effect on the objective
     "LOG_EVERY": 100, "EVAL_EVERY": 500, "CHECKPOINT_EVERY": 1000, "NUM_WORKERS": 4,
@@ -111,10 +104,9 @@ CHOICES = {"ACTIVATION": ("gelu", "relu gelu silu"), "SCHEDULE": ("cosine", "cos
 CALLS = ("setup", "normalize", "warmup", "log", "report", "trace")
 
 
-def program_text(relevant: int, neutral: int) -> str:
+def program_text() -> str:
     lines = ['"""A synthetic training program (its true objective is known)."""']
-    knobs = {**dict(list(RELEVANT.items())[:relevant]), **dict(list(NEUTRAL.items())[:neutral])}
-    for name, value in knobs.items():
+    for name, value in {**RELEVANT, **NEUTRAL}.items():
         lines.append(f"{name} = {value!r}")
     for name, flag in BOOLS.items():
         lines.append(f"{name} = {flag}")
@@ -125,11 +117,16 @@ def program_text(relevant: int, neutral: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-# The regimes' program: 16 relevant and 10 neutral constants (about 200 distinct
-# mutations of any one program); the null world's: all 44 (about 300), so 200 decisions
-# on a program that never changes still find untried mutations.
-PROGRAM = program_text(16, 10)
-NULL_PROGRAM = program_text(len(RELEVANT), len(NEUTRAL))
+PROGRAM = program_text()
+FILE = "train.py"
+
+# The issue's example, a target of another shape: four knobs and two that do nothing,
+# seed noise sd 0.05; far from its optimum (the loss can fall by about 3.4).
+SMALL_PROGRAM = (
+    '"""A small training script: four knobs, two that do nothing."""\n'
+    "LR = 1.0\nMOMENTUM = 0.5\nWIDTH = 16\nUSE_NORM = False\nLOG_EVERY = 100\nSEED_OFFSET = 7\n"
+)
+SMALL_NOISE = (0.04, 0.03, 0.01)  # shared, program-specific, nondeterministic sd
 
 
 # --- the world: truth and noise ------------------------------------------------------------
@@ -137,29 +134,42 @@ NULL_PROGRAM = program_text(len(RELEVANT), len(NEUTRAL))
 
 @dataclass(frozen=True)
 class World:
+    kind: str
     seed: int
     optimum: dict[str, float]  # relevant knob -> its optimal value
     weight: dict[str, float]  # relevant knob -> loss per (ln ratio)^2
     effects: dict[str, float]  # "USE_NORM=False", "ACTIVATION=relu", "delete:setup" -> loss
-    null: bool = False
+    noise: float = 1.0  # scale of every noise term
+
+    @property
+    def null(self) -> bool:
+        return self.kind == "null"
 
     @staticmethod
-    def draw(seed: int, regime: str) -> World:
-        rng = random.Random(f"world/{regime}/{seed}")
+    def draw(kind: str, seed: int) -> World:
+        rng = random.Random(f"world/{kind}/{seed}")
         optimum, weight = {}, {}
-        for name, value in list(RELEVANT.items())[:16]:
+        far = kind in ("far", "noisy", "wide")
+        # far and noisy: FAR_KNOBS knobs far off, the others already at their optimum (a
+        # budget can reach the optimum, as in the issue's example); wide: every knob off.
+        off = set(rng.sample(sorted(RELEVANT), FAR_KNOBS)) if kind in ("far", "noisy") \
+            else set(RELEVANT)
+        for name, value in RELEVANT.items():
             weight[name] = rng.uniform(1.0, 8.0)
-            lo, hi = (0.0, 0.35) if regime == "realistic" else (math.log(2), math.log(5))
-            offset = rng.uniform(lo, hi) * rng.choice((-1, 1))
+            lo, hi = (math.log(2), math.log(5)) if far else (0.0, 0.35)
+            offset = rng.uniform(lo, hi) * rng.choice((-1, 1)) if name in off else 0.0
             optimum[name] = float(value) * math.exp(-offset)  # baseline = optimum * e^offset
         effects = {
             "USE_NORM=False": 1.5, "ACTIVATION=relu": 0.3, "ACTIVATION=silu": -0.1,
             "SCHEDULE=linear": 0.2, "SCHEDULE=constant": 0.8,
             "delete:setup": 5.0, "delete:normalize": 2.0, "delete:warmup": 0.6,
         }
-        if regime == "easy":
+        if far:
             effects.update({"USE_NORM=False": -2.0, "ACTIVATION=silu": -1.5})
-        return World(seed, optimum, weight, effects, null=regime == "null")
+        return World(kind, seed, optimum, weight, effects, 2.0 if kind == "noisy" else 1.0)
+
+
+FAR_KNOBS = 4  # knobs off their optimum in the far and noisy worlds
 
 
 _CONSTANTS: dict[str, dict[str, Any]] = {}
@@ -168,9 +178,8 @@ _CONSTANTS: dict[str, dict[str, Any]] = {}
 def constants(text: str) -> dict[str, Any]:
     """The module-level constants of a program, and which train() calls it still makes."""
     if text not in _CONSTANTS:
-        tree = ast.parse(text)
         out: dict[str, Any] = {}
-        for node in tree.body:
+        for node in ast.parse(text).body:
             target = node.targets[0] if isinstance(node, ast.Assign) else None
             if isinstance(target, ast.Name) and isinstance(node.value, ast.Constant):
                 out[target.id] = node.value.value
@@ -188,22 +197,35 @@ def constants(text: str) -> dict[str, Any]:
 
 def truth(world: World, text: str) -> float:
     """The program's true loss (lower is better)."""
-    if world.null:
-        return 0.0
     c = constants(text)
-    loss = 0.0
-    for name, best in world.optimum.items():
-        value = float(c.get(name, best))
-        if value <= 0 or best <= 0:
+    if world.kind == "small":
+        return _small_truth(c)
+    boost = BOOST if c.get("BOOST") is True else 0.0
+    if world.null:
+        return -boost
+    loss = -boost
+    for name, best_value in world.optimum.items():
+        value = float(c.get(name, best_value))
+        if value <= 0 or best_value <= 0:
             loss += 10.0
             continue
-        loss += world.weight[name] * math.log(value / best) ** 2
+        loss += world.weight[name] * math.log(value / best_value) ** 2
     for name in ("USE_NORM", "ACTIVATION", "SCHEDULE"):
         loss += world.effects.get(f"{name}={c.get(name)}", 0.0)
     for call in ("setup", "normalize", "warmup"):
         if call not in c.get("calls", set()):
             loss += world.effects[f"delete:{call}"]
     return loss
+
+
+def _small_truth(c: Mapping[str, Any]) -> float:
+    def log(name: str, best_value: float) -> float:
+        value = float(c.get(name, best_value))
+        return math.log(value / best_value) if value > 0 else 10.0
+
+    loss = 1.0 + 0.8 * log("LR", 0.35) ** 2 + 0.6 * log("WIDTH", 96) ** 2
+    loss += 2.0 * (float(c.get("MOMENTUM", 0.9)) - 0.9) ** 2
+    return loss + (0.0 if c.get("USE_NORM") is True else 0.3)
 
 
 def latency(text: str) -> float:
@@ -222,34 +244,83 @@ def _gauss(*key: object) -> float:
 
 @dataclass
 class Evaluator:
-    """In-process evaluations, counted; `override` injects a fault into one program."""
+    """Evaluates a job from the program in its checkout; remembers each result's truth
+    (for the oracle and the scoring). `faults` turn a program's results into artifacts."""
 
     world: World
     rng: random.Random
-    count: int = 0
-    override: dict[str, Callable[[EvalResult], EvalResult]] = field(default_factory=dict)
+    truths: dict[str, float] = field(default_factory=dict)  # result key -> true loss
+    faults: dict[str, Callable[[EvalResult, str], EvalResult]] = field(default_factory=dict)
 
-    def __call__(self, text: str, seed: int) -> EvalResult:
-        self.count += 1
-        value = (truth(self.world, text) + SHARED_SD * _gauss("shared", self.world.seed, seed)
-                 + SPECIFIC_SD * _gauss("specific", text, seed) + NONDET_SD * self.rng.gauss(0, 1))
-        lat = latency(text) * (1 + GUARD_SD * _gauss("lat", text, seed))
+    def __call__(self, job: EvalJob) -> EvalResult:
+        text = (job.root / FILE).read_text(encoding="utf-8")
+        w = self.world
+        shared, specific, nondet = SMALL_NOISE if w.kind == "small" else (
+            SHARED_SD, SPECIFIC_SD, NONDET_SD)
+        value = (truth(w, text) + w.noise * (shared * _gauss("shared", w.seed, job.seed)
+                 + specific * _gauss("specific", text, job.seed) + nondet * self.rng.gauss(0, 1)))
+        lat = latency(text) * (1 + GUARD_SD * _gauss("lat", text, job.seed))
         seconds = SECONDS * (1 + 0.02 * self.rng.gauss(0, 1))
-        result = EvalResult(f"e{self.count}", seed,
-                            {"loss": value, "latency_ms": lat, "tokens_per_s": 1e5 / lat},
-                            ok=True, seconds=seconds)
-        fault = self.override.get(text)
-        return fault(result) if fault else result
+        result = EvalResult(job.key, job.seed, {"loss": value, "latency_ms": lat}, ok=True,
+                            seconds=seconds)
+        self.truths[job.key] = truth(w, text)
+        for marker, fault in self.faults.items():
+            if marker in text:
+                return fault(result, text)
+        return result
 
 
-def config_for(policy: str, seeds: int) -> AgentConfig:
-    return AgentConfig(
-        editable=("train.py",), eval="(in process)",
-        metrics={"loss": MetricSpec("loss", "min", "target"),
-                 "latency_ms": MetricSpec("latency_ms", "min", "guard", margin=0.05)},
-        seeds=seeds, iterations=None, strategy="hill",
-        decision="crude" if policy == "crude" else "paired",
-    )
+class OracleDecision(CrudeDecision):
+    """Keeps exactly the truly better candidates, paying crude's evaluations (one pair)."""
+
+    name = "oracle"
+
+    def __init__(self, config: AgentConfig, truths: Mapping[str, float]) -> None:
+        super().__init__(config)
+        self.truths = truths
+
+    def judge(self, parent: Sequence[EvalResult], candidate: Sequence[EvalResult],
+              history: Sequence[Candidate], plan: Plan) -> Verdict:
+        verdict = super().judge(parent, candidate, history, plan)
+        if verdict.status not in ("keep", "discard") or not parent or not candidate:
+            return verdict
+        gain = self.truths[parent[0].key] - self.truths[candidate[0].key]
+        return Verdict("keep" if gain > 0 else "discard", ("oracle",), verdict.stats)
+
+
+class Injecting:
+    """The real proposer, except at decision `at`: a planted change (an artifact marker,
+    or the hidden BOOST switch)."""
+
+    name = "mutate"
+
+    def __init__(self, inner: MutateProposer, at: int, kind: str) -> None:
+        self.inner, self.at, self.kind = inner, at, kind
+        self.operator_weights: Any = None
+        self.focus: Any = ()
+
+    def propose(self, ctx: ProposalContext) -> Proposal | None:
+        if ctx.iteration != self.at:
+            return self.inner.propose(ctx)
+        text = (ctx.root / FILE).read_text(encoding="utf-8")
+        if self.kind == "boost":
+            planted = text + "BOOST = True\n"
+        else:
+            planted = text.replace("NUM_WORKERS = 4", "NUM_WORKERS = 5") + f"# {self.kind}\n"
+        return Proposal(f"planted: {self.kind}", {FILE: planted}, {"operator": "planted"}, "bench")
+
+
+def _skip_work(world: World) -> Callable[[EvalResult, str], EvalResult]:
+    def fault(result: EvalResult, text: str) -> EvalResult:  # 6 sigma better in 1/30 the time
+        return replace(result, metrics={**result.metrics, "loss": result.metrics["loss"] - 6.0},
+                       seconds=result.seconds / 30)
+    return fault
+
+
+def _ignore_seed(world: World) -> Callable[[EvalResult, str], EvalResult]:
+    def fault(result: EvalResult, text: str) -> EvalResult:  # the same value on every seed
+        return replace(result, metrics={**result.metrics, "loss": truth(world, text) - 6.0})
+    return fault
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -258,172 +329,113 @@ def config_for(policy: str, seeds: int) -> AgentConfig:
 @dataclass
 class Outcome:
     policy: str
-    regime: str
+    world: str
     replicate: int
     decisions: int = 0
     evaluations: int = 0
     keeps: list[float] = field(default_factory=list)  # true effect of each keep (+ = better)
     quarantined: int = 0
-    quarantined_injected: bool = False
-    injected_status: str = ""
-    claimed: float = 0.0  # the gain the run reports (loss units, + = better)
+    planted_status: str = ""
+    planted_label: str = ""
     true_gain: float = 0.0
+    claimed: float = 0.0
     ci: tuple[float, float] | None = None
-    not_replicated: int = 0
     stop: str = ""
 
 
-class Search:
-    """A hill-climbing run of one policy in one world, driven like ladder's loop."""
-
-    def __init__(self, policy: str, world: World, replicate: int, budget: int,
-                 max_decisions: int | None, settings: VerifySettings, seeds: int,
-                 inject: str = "", inject_at: int = 0) -> None:
-        self.policy, self.world, self.budget = policy, world, budget
-        self.max_decisions = max_decisions
-        self.rng = random.Random(f"run/{policy}/{world.seed}/{replicate}")
-        self.evaluate = Evaluator(world, random.Random(f"nd/{policy}/{world.seed}/{replicate}"))
-        k = {"crude": 1, "naive": 5}.get(policy, seeds)
-        self.config = replace(config_for(policy, k), verify=settings)
-        self.verifier = Verifier(self.config) if policy == "ladder" else None
-        self.proposer = PROPOSER
-        self.dir = work_dir()
-        self.out = Outcome(policy, "null" if world.null else "", replicate)
-        self.inject, self.inject_at = inject, inject_at
-        self.seed_counter = 0
-
-    def seeds(self, n: int) -> list[int]:
-        out = [self.rng.randrange(2**31) for _ in range(n)]
-        self.seed_counter += n
-        return out
-
-    def pair(self, parent: str, cand: str, n: int) -> tuple[list[EvalResult], list[EvalResult]]:
-        seeds = self.seeds(n)
-        return [self.evaluate(parent, s) for s in seeds], [self.evaluate(cand, s) for s in seeds]
-
-    def run(self) -> Outcome:
-        base = parent = NULL_PROGRAM if self.world.null else PROGRAM
-        attempts: list[Attempt] = []
-        reserve = 0
-        if self.verifier is not None:  # calibration: the baseline twice on the same seeds
-            s = self.seeds(CALIBRATION_SEEDS)
-            first = [self.evaluate(base, x) for x in s]
-            self.verifier.calibrate(first, [self.evaluate(base, x) for x in s])
-            reserve = 2 * REVALIDATE_SEEDS
-        else:  # the loop's baseline evaluation, on `seeds` seeds
-            first = [self.evaluate(base, x) for x in self.seeds(self.config.seeds)]
-        recorded = {base: statistics.fmean(r.metrics["loss"] for r in first)}
-        history = [Candidate(0, "p0", "", "baseline", "baseline", {"loss": recorded[base]})]
-        keeps_since = 0
-        written = ""
-        per_decision = 2 * self.config.seeds
-        it = 0
-        while True:
-            it += 1
-            if self.max_decisions is not None and self.out.decisions >= self.max_decisions:
-                self.out.stop = "decisions"
-                break
-            if self.max_decisions is None and self.evaluate.count + per_decision > self.budget - reserve:
-                self.out.stop = "budget"
-                break
-            if written != parent:
-                (self.dir / "train.py").write_text(parent)
-                written = parent
-            ctx = ProposalContext(root=self.dir, editable=("train.py",), iteration=it,
-                                  rng=random.Random(f"{self.rng.random()}"), attempts=tuple(attempts))
-            proposal = self.proposer.propose(ctx)
-            if proposal is None:
-                self.out.stop = "proposer exhausted"
-                break
-            cand = proposal.files["train.py"]
-            injected = bool(self.inject) and self.out.decisions + 1 == self.inject_at
-            if injected:
-                cand = self._inject(parent, cand)
-            true_effect = truth(self.world, parent) - truth(self.world, cand)
-            verdict, results = self.decide(parent, cand, history)
-            self.out.decisions += 1
-            if injected:
-                self.out.injected_status = verdict.status
-            if verdict.status == "quarantine":
-                self.out.quarantined += 1
-                self.out.quarantined_injected |= injected
-                if self.verifier is not None:  # re-checked on fresh seeds, held for a person
-                    p, c = self.pair(parent, cand, self.verifier.first_stage())
-                    self.verifier.recheck(verdict, p, c)
-            delta = verdict.stats.get("delta")
-            status = verdict.status
-            history.append(Candidate(it, f"p{it}", history[-1].commit, proposal.description,
-                                     status, {}, float(delta) if isinstance(delta, float) else None,
-                                     dict(proposal.features)))
-            attempts.append(Attempt(it, proposal.description, status,
-                                    features=dict(proposal.features)))
-            if status == "keep":
-                self.out.keeps.append(true_effect)
-                recorded[cand] = statistics.fmean(r.metrics["loss"] for r in results)
-                parent = cand
-                keeps_since += 1
-                if self.verifier is not None and keeps_since >= self.config.verify.revalidate_every:
-                    keeps_since = 0
-                    b, p = self.pair(base, parent, REVALIDATE_SEEDS)
-                    if not self.verifier.revalidate(b, p)["replicated"]:
-                        self.out.not_replicated += 1
-            if self.verifier is not None:
-                why = self.verifier.converged(history)
-                if why and self.config.verify.on_converged == "stop":
-                    self.out.stop = "converged"
-                    break
-        # what the run reports: its best recorded value against the baseline's (`ladder
-        # agent status`), for ladder the final re-validation on fresh seeds
-        self.out.claimed = recorded[base] - min(recorded.values())
-        if self.verifier is not None:
-            if parent != base:
-                b, p = self.pair(base, parent, REVALIDATE_SEEDS)
-                report = self.verifier.revalidate(b, p)
-                self.out.claimed = report["gain"]
-                self.out.ci = (report["ci"][0], report["ci"][1]) if report["ci"] else None
-            else:
-                self.out.claimed, self.out.ci = 0.0, (0.0, 0.0)
-        self.out.true_gain = truth(self.world, base) - truth(self.world, parent)
-        self.out.evaluations = self.evaluate.count
-        return self.out
-
-    def decide(self, parent: str, cand: str,
-               history: Sequence[Candidate]) -> tuple[Verdict, list[EvalResult]]:
-        if self.verifier is None:
-            p, c = self.pair(parent, cand, self.config.seeds)
-            rule = decide_crude if self.policy == "crude" else decide
-            return rule(p, c, self.config, history), c
-        p, c = self.pair(parent, cand, self.verifier.first_stage())
-        while True:
-            outcome = self.verifier.judge(p, c, history)
-            if isinstance(outcome, Verdict):
-                return outcome, c
-            more_p, more_c = self.pair(parent, cand, outcome)
-            p, c = p + more_p, c + more_c
-
-    def _inject(self, parent: str, cand: str) -> str:
-        """A distinct program text whose evaluation is faulty."""
-        faulty = cand + f"# injected {self.inject}\n"
-        if self.inject == "too-good":
-            def skip(r: EvalResult) -> EvalResult:  # reports a 20-sigma gain in 1/30 of the time
-                loss = truth(self.world, parent) - 20.0 + 0.05 * self.rng.gauss(0, 1)
-                return replace(r, metrics={**r.metrics, "loss": loss}, seconds=2.0)
-            self.evaluate.override[faulty] = skip
-        else:
-            def regress(r: EvalResult) -> EvalResult:  # a clear true gain, 10% slower
-                gain = truth(self.world, cand) - truth(self.world, parent) + 2.0
-                return replace(r, metrics={**r.metrics, "loss": r.metrics["loss"] - gain,
-                                           "latency_ms": r.metrics["latency_ms"] * 1.10})
-            self.evaluate.override[faulty] = regress
-        return faulty
+def config_for(policy: str, budget: int, seeds: int) -> AgentConfig:
+    return AgentConfig(
+        editable=(FILE,), eval="(in process)",
+        metrics={"loss": MetricSpec("loss", "min", "target"),
+                 "latency_ms": MetricSpec("latency_ms", "min", "guard", margin=0.05)},
+        seeds=seeds, iterations=None, evaluations=budget, strategy="hill", workers=2,
+        decision="verified" if policy == "verified" else "crude",
+        # The whole budget is spent by every policy (convergence is journaled, not obeyed),
+        # so the comparison is at equal evaluations.
+        verify=VerifySettings(on_converged="explore"),
+    )
 
 
-REVALIDATE_SEEDS = 10
+@dataclass(frozen=True)
+class Task:
+    policy: str
+    world: str
+    replicate: int
+    budget: int
+    seeds: int
+    plant: str = ""  # "", "skip-work", "ignore-seed", "boost"
+
+
+def run_task(task: Task) -> Outcome:
+    world = World.draw("near" if task.plant else task.world, task.replicate)
+    config = config_for(task.policy, task.budget, task.seeds)
+    evaluator = Evaluator(world, random.Random(f"nd/{task.policy}/{task.world}/{task.replicate}"))
+    if task.plant == "skip-work":
+        evaluator.faults["# skip-work"] = _skip_work(world)
+    elif task.plant == "ignore-seed":
+        evaluator.faults["# ignore-seed"] = _ignore_seed(world)
+    clock = FakeClock()
+    decision = (OracleDecision(config, evaluator.truths) if task.policy == "oracle"
+                else make_decision(config))
+    proposer: Any = MutateProposer()
+    at = 0
+    if task.plant:
+        at = random.Random(f"plant/{task.replicate}").randint(15, 45)
+        proposer = Injecting(proposer, at, task.plant)
+    program = SMALL_PROGRAM if task.world == "small" else PROGRAM
+    workspace = MemoryWorkspace(scratch() / f"{task.policy}-{task.world}-{task.replicate}",
+                                {FILE: program})
+    parts = LoopParts(proposer=proposer, strategy=make_strategy("hill", config),
+                      executor=CallableExecutor(evaluator, config.workers, clock),
+                      decision=decision, clock=clock)
+    journal = MemoryJournal()
+    run = Run(root=workspace.root, run_id=f"bench{task.replicate}", config=config, parts=parts,
+              workspace=workspace, journal=journal)
+    try:
+        run.start(workspace.baseline)
+        out = Outcome(task.policy, task.world if not task.plant else f"plant:{task.plant}",
+                      task.replicate, stop=run.loop())
+        score(out, run, workspace, world, at)
+    finally:
+        workspace.cleanup()
+    return out
+
+
+def score(out: Outcome, run: Run, workspace: MemoryWorkspace, world: World, planted_at: int) -> None:
+    """What the run achieved in truth, and what it claimed."""
+    def true_loss(commit: str) -> float:
+        return truth(world, workspace.files(commit)[FILE])
+
+    base = workspace.baseline
+    for c in run.history[1:]:
+        if c.status == "keep":
+            out.keeps.append(true_loss(c.parent) - true_loss(c.commit))
+        if c.iteration == planted_at:
+            out.planted_status = c.status
+        out.quarantined += c.status == "quarantine"
+    out.decisions = run.tally.evaluated
+    out.evaluations = run.tally.evaluations
+    top = best(run.history, run.config)
+    out.true_gain = true_loss(base) - true_loss(top.commit) if top.commit else 0.0
+    if run.revalidations:
+        last = run.revalidations[-1]
+        ci = last.get("ci")
+        out.claimed = float(last.get("gain", 0.0))
+        out.ci = (float(ci[0]), float(ci[1])) if ci else None
+    elif top.status == "baseline" and not run.decision.unverified:
+        out.ci = (0.0, 0.0)  # nothing kept: the claim is "no gain", exactly
+    planted = [d for d in run.history if d.iteration == planted_at]
+    if planted:
+        rec = [r["data"] for r in run.journal.records() if r["kind"] == "decision"
+               and r["data"]["iteration"] == planted_at]
+        if rec:
+            out.planted_label = str(rec[0]["verdict"]["stats"].get("label", ""))
+
+
 _SCRATCH = "LADDER_BENCH_DIR"  # set by main(): every process works in its own subdirectory
 
 
-def work_dir() -> Path:
-    """This process's scratch directory (its runs are sequential)."""
+def scratch() -> Path:
     root = os.environ.get(_SCRATCH) or tempfile.mkdtemp(prefix="ladder-bench-")
     os.environ[_SCRATCH] = root
     path = Path(root) / str(os.getpid())
@@ -431,38 +443,7 @@ def work_dir() -> Path:
     return path
 
 
-CALIBRATION_SEEDS = 5
-
-
-@dataclass(frozen=True)
-class Task:
-    policy: str
-    regime: str
-    replicate: int
-    budget: int
-    max_decisions: int | None = None
-    inject: str = ""
-
-
-def run_task(task: Task) -> Outcome:
-    world = World.draw(task.replicate, task.regime)
-    # The whole budget is spent by every policy (convergence is journaled, not obeyed),
-    # so the comparison is at equal evaluations.
-    settings = VerifySettings(on_converged="explore")
-    inject_at = 0
-    if task.inject:
-        inject_at = random.Random(f"inject/{task.replicate}").randint(10, 40)
-    search = Search(task.policy, world, task.replicate, task.budget, task.max_decisions,
-                    settings, SEEDS, task.inject, inject_at)
-    out = search.run()
-    out.regime = task.regime if not task.inject else f"inject:{task.inject}"
-    return out
-
-
-SEEDS = 15  # ladder's most paired seeds per decision (screen 3, confirm 12)
-
-
-# --- the report ----------------------------------------------------------------------------
+# --- the report ------------------------------------------------------------------------------
 
 
 def summarize(outs: Sequence[Outcome]) -> dict[str, Any]:
@@ -470,119 +451,124 @@ def summarize(outs: Sequence[Outcome]) -> dict[str, Any]:
     false = [e for e in keeps if e <= 1e-12]
     true_keeps = len(keeps) - len(false)
     covered = [o.ci[0] - 1e-9 <= o.true_gain <= o.ci[1] + 1e-9 for o in outs if o.ci]
-    claimed = [o.claimed for o in outs]
     gains = [o.true_gain for o in outs]
     return {
         "runs": len(outs),
+        "median_gain": statistics.median(gains),
+        "mean_gain": statistics.fmean(gains),
         "false_share": len(false) / len(keeps) if keeps else 0.0,
         "keeps": len(keeps) / len(outs),
-        "churn": len(false) / len(outs),
-        "median_gain": statistics.median(gains),
-        "mean_claimed": statistics.fmean(claimed),
-        "mean_true": statistics.fmean(gains),
+        "any_keep": statistics.fmean(1.0 if o.keeps else 0.0 for o in outs),
         "coverage": statistics.fmean(covered) if covered else None,
-        "evals_per_true_keep": sum(o.evaluations for o in outs) / true_keeps if true_keeps else math.inf,
+        "evals_per_true_keep": (sum(o.evaluations for o in outs) / true_keeps
+                                if true_keeps else math.inf),
         "evaluations": statistics.fmean(o.evaluations for o in outs),
         "decisions": statistics.fmean(o.decisions for o in outs),
-        "quarantined": sum(o.quarantined for o in outs) / len(outs),
-        "not_replicated": sum(o.not_replicated for o in outs),
-        "any_keep": statistics.fmean(1.0 if o.keeps else 0.0 for o in outs),
+        "quarantined": statistics.fmean(o.quarantined for o in outs),
     }
 
 
+WORLDS = ("far", "near", "null", "noisy", "small", "wide")
+REPORTED = ("wide",)  # worlds shown but not held to the targets
+POLICIES = ("crude", "verified", "oracle")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--replicates", type=int, default=100)
     parser.add_argument("--budget", type=int, default=400, help="evaluations per run")
+    parser.add_argument("--seeds", type=int, default=10, help="the verified rule's seed cap")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--null-decisions", type=int, default=200)
-    parser.add_argument("--null-crude", type=int, default=20,
-                        help="replicates of crude in the null world (it keeps in every run)")
+    parser.add_argument("--worlds", default=",".join(WORLDS))
+    parser.add_argument("--plants", type=int, default=None,
+                        help="replicates of each injection (default: --replicates)")
     args = parser.parse_args(argv)
     r = args.replicates
-    tasks = [Task(p, g, i, args.budget) for g in ("realistic", "easy")
-             for p in ("crude", "naive", "ladder") for i in range(r)]
-    tasks += [Task("ladder", "null", i, 0, args.null_decisions) for i in range(r)]
-    tasks += [Task("crude", "null", i, 0, args.null_decisions) for i in range(args.null_crude)]
-    tasks += [Task("ladder", "realistic", 1000 + i, 10**6, 45, inj)
-              for inj in ("too-good", "guard") for i in range(r)]
+    worlds = [w for w in args.worlds.split(",") if w]
+    plants = r if args.plants is None else args.plants
+    tasks = [Task(p, w, i, args.budget, args.seeds) for w in worlds for p in POLICIES
+             for i in range(r)]
+    tasks += [Task("verified", "near", 1000 + i, args.budget, args.seeds, kind)
+              for kind in ("skip-work", "ignore-seed", "boost") for i in range(plants)]
     started = time.perf_counter()
     os.environ[_SCRATCH] = tempfile.mkdtemp(prefix="ladder-bench-")
     try:
         with multiprocessing.Pool(args.jobs) as pool:
-            outs = pool.map(run_task, tasks, chunksize=2)
+            outs = pool.map(run_task, tasks, chunksize=1)
     finally:
         shutil.rmtree(os.environ.pop(_SCRATCH), ignore_errors=True)
     elapsed = time.perf_counter() - started
+    return report(outs, args, elapsed, worlds)
+
+
+def report(outs: Sequence[Outcome], args: argparse.Namespace, elapsed: float,
+           worlds: Sequence[str]) -> int:
     groups: dict[tuple[str, str], list[Outcome]] = {}
     for o in outs:
-        groups.setdefault((o.regime, o.policy), []).append(o)
-    print(f"verification benchmark: {r} replicates per policy, {args.budget} evaluations per run, "
-          f"noise sigma 1.0 (shared {SHARED_SD}, program-specific {SPECIFIC_SD}); "
-          f"{elapsed:.0f}s on {args.jobs} process(es)\n")
-    head = (f"{'regime':<10} {'policy':<7} {'keeps/run':>9} {'false-keep':>10} {'churn/run':>9} "
-            f"{'median true gain':>16} {'claimed':>8} {'true':>7} {'CI covers':>9} "
-            f"{'evals/true keep':>15} {'evals/run':>9}")
+        groups.setdefault((o.world, o.policy), []).append(o)
+    print(f"verification benchmark: {args.replicates} replicates per world and policy, "
+          f"{args.budget} evaluations per run (every policy), verified seed cap {args.seeds}; "
+          f"noise sigma 1.0 (shared {SHARED_SD}, program-specific {SPECIFIC_SD}); the shipped "
+          f"loop with ladder.agent.fakes; {elapsed:.0f}s on {args.jobs} process(es)\n")
+    head = (f"{'world':<7} {'policy':<20} {'median true gain':>16} {'of oracle':>9} "
+            f"{'false-keep':>10} {'keeps/run':>9} {'evals/true keep':>15} {'any keep':>8} "
+            f"{'CI covers':>9} {'quarantined/run':>15}")
     print(head)
     print("-" * len(head))
     table: dict[tuple[str, str], dict[str, Any]] = {}
-    for regime in ("realistic", "easy"):
-        for policy in ("crude", "naive", "ladder"):
-            s = summarize(groups[(regime, policy)])
-            table[(regime, policy)] = s
+    for world in worlds:
+        oracle = summarize(groups[(world, "oracle")])
+        for policy in POLICIES:
+            s = summarize(groups[(world, policy)])
+            table[(world, policy)] = s
+            share = (s["median_gain"] / oracle["median_gain"] if oracle["median_gain"] > 0
+                     else math.nan)
             cov = f"{s['coverage']:.0%}" if s["coverage"] is not None else "-"
             label = policy + (" (UNVERIFIED)" if policy == "crude" else "")
-            print(f"{regime:<10} {label:<7} {s['keeps']:>9.2f} {s['false_share']:>10.1%} "
-                  f"{s['churn']:>9.2f} {s['median_gain']:>16.3f} {s['mean_claimed']:>8.3f} "
-                  f"{s['mean_true']:>7.3f} {cov:>9} {s['evals_per_true_keep']:>15.1f} "
-                  f"{s['evaluations']:>9.0f}")
-    null = {p: summarize(groups[("null", p)]) for p in ("crude", "ladder")}
-    good = groups[("inject:too-good", "ladder")]
-    guard = groups[("inject:guard", "ladder")]
-    too_good_q = statistics.fmean(1.0 if o.injected_status == "quarantine" else 0.0 for o in good)
-    guard_rej = statistics.fmean(1.0 if o.injected_status not in ("keep", "") else 0.0 for o in guard)
-    guard_seen = sum(1 for o in guard if o.injected_status)
-    print()
-    for regime in ("realistic", "easy"):
-        c, lad = table[(regime, "crude")], table[(regime, "ladder")]
-        over = c["mean_claimed"] - c["mean_true"]
-        print(f"{regime}: crude claims {c['mean_claimed']:.3f} sigma, true {c['mean_true']:.3f} "
-              f"(winner's curse: overstates by {over:.3f} sigma); ladder claims "
-              f"{lad['mean_claimed']:.3f}, true {lad['mean_true']:.3f}")
-        print(f"{regime}: ladder quarantined {lad['quarantined']:.2f}/run, "
-              f"{lad['not_replicated']} periodic re-validations did not replicate")
-    print(f"null world ({args.null_decisions} decisions/run): runs keeping anything: "
-          f"ladder {null['ladder']['any_keep']:.1%} of {null['ladder']['runs']}, crude "
-          f"{null['crude']['any_keep']:.1%} of {null['crude']['runs']} "
-          f"(crude keeps {null['crude']['keeps']:.1f}/run)")
-    print(f"injected too-good result: quarantined in {too_good_q:.0%} of {len(good)} replicates")
-    print(f"injected 10% guard regression (margin 5%): rejected in {guard_rej:.0%} of "
-          f"{len(guard)} replicates (reached in {guard_seen})")
-    realistic_l, realistic_c = table[("realistic", "ladder")], table[("realistic", "crude")]
-    false_all = [e for g in ("realistic", "easy") for o in groups[(g, "ladder")] for e in o.keeps]
-    false_share = sum(1 for e in false_all if e <= 1e-12) / len(false_all) if false_all else 0.0
-    targets = [
-        ("ladder false-keep share <= 5% (both regimes)", false_share <= 0.05,
-         f"{false_share:.1%} (crude {table[('realistic', 'crude')]['false_share']:.0%} / "
-         f"{table[('easy', 'crude')]['false_share']:.0%})"),
-        ("null world: <= 5% of runs keep anything", null["ladder"]["any_keep"] <= 0.05,
-         f"{null['ladder']['any_keep']:.1%}"),
-        ("ladder headline CI covers the true gain >= 90%",
-         all((table[(g, "ladder")]["coverage"] or 0) >= 0.90 for g in ("realistic", "easy")),
-         " / ".join(f"{table[(g, 'ladder')]['coverage']:.0%}" for g in ("realistic", "easy"))),
-        ("realistic: ladder median true gain >= crude's",
-         realistic_l["median_gain"] >= realistic_c["median_gain"],
-         f"{realistic_l['median_gain']:.3f} vs {realistic_c['median_gain']:.3f}"),
-        ("injected too-good result quarantined in every replicate", too_good_q == 1.0,
-         f"{too_good_q:.0%}"),
-        ("injected guard regression rejected >= 95%", guard_rej >= 0.95 and guard_seen == len(guard),
-         f"{guard_rej:.0%}"),
-    ]
+            print(f"{world:<7} {label:<20} {s['median_gain']:>16.3f} {share:>9.0%} "
+                  f"{s['false_share']:>10.1%} {s['keeps']:>9.2f} {s['evals_per_true_keep']:>15.1f} "
+                  f"{s['any_keep']:>8.0%} {cov:>9} {s['quarantined']:>15.2f}")
+    targets: list[tuple[str, bool, str]] = []
+    for world in worlds:
+        if world == "null" or world in REPORTED:
+            continue
+        v, c = table[(world, "verified")]["median_gain"], table[(world, "crude")]["median_gain"]
+        factor = 1.5 if world == "near" else 1.0
+        met = v >= factor * c if c > 0 else v >= c
+        targets.append((f"{world}: verified's median true gain >= {factor:g}x crude's", met,
+                        f"{v:.3f} vs {c:.3f}"))
+    for world in worlds:
+        if world in REPORTED:
+            continue
+        s = table[(world, "verified")]
+        targets.append((f"{world}: verified's false-keep share <= 5%", s["false_share"] <= 0.05,
+                        f"{s['false_share']:.1%} (crude {table[(world, 'crude')]['false_share']:.0%})"))
+    if "null" in worlds:
+        s = table[("null", "verified")]
+        targets.append(("null world: <= 5% of verified runs keep anything", s["any_keep"] <= 0.05,
+                        f"{s['any_keep']:.1%} (crude {table[('null', 'crude')]['any_keep']:.0%})"))
+    held = [w for w in worlds if w not in REPORTED]
+    cover = [table[(w, "verified")]["coverage"] for w in held]
+    targets.append(("the headline CI covers the true gain >= 90% (every world)",
+                    all(c is not None and c >= 0.90 for c in cover),
+                    " / ".join(f"{w} {c:.0%}" for w, c in zip(held, cover, strict=True)
+                               if c is not None)))
+    for kind, want in (("skip-work", "quarantine"), ("ignore-seed", "quarantine")):
+        runs = groups.get((f"plant:{kind}", "verified"), [])
+        if runs:
+            share = statistics.fmean(1.0 if o.planted_status == want else 0.0 for o in runs)
+            targets.append((f"injected artifact ({kind}) quarantined in 100%", share == 1.0,
+                            f"{share:.0%} of {len(runs)}"))
+    boosts = groups.get(("plant:boost", "verified"), [])
+    if boosts:
+        share = statistics.fmean(1.0 if o.planted_status == "keep" else 0.0 for o in boosts)
+        replicated = sum(1 for o in boosts if o.planted_label)
+        targets.append(("genuine large gain kept without a person >= 95%", share >= 0.95,
+                        f"{share:.0%} of {len(boosts)} ({replicated} via 'large effect, "
+                        "replicated')"))
     print("\ntargets:")
     for name, met, value in targets:
         print(f"  [{'met' if met else 'NOT MET'}] {name}: {value}")
-    e = table[("easy", "ladder")]["median_gain"], table[("easy", "crude")]["median_gain"]
-    print(f"  [report] easy: ladder median true gain {e[0]:.3f} vs crude {e[1]:.3f}")
     return 0 if all(m for _, m, _ in targets) else 1
 
 
