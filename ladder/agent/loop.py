@@ -383,26 +383,19 @@ class Run:
         plan = self.decision.recheck_plan(flagged, self.parts.executor.slots)
         seeds = [derive_seed(self.config.seed, self.run_id, it, "recheck", k)
                  for k in range(plan.cap)]
-        n = plan.first
-        while True:
-            jobs: list[EvalJob] = []
-            for k, seed in enumerate(seeds[:n]):
-                jobs.append(self._job(f"it{it}/recheck-parent/s{k}", parent_tree, seed))
-                jobs.append(self._job(f"it{it}/recheck-candidate/s{k}", tree, seed))
+
+        def look(n: int) -> Verdict | int:
+            jobs = self._pair_jobs(f"it{it}/recheck-parent", f"it{it}/recheck-candidate",
+                                   parent_tree, tree, seeds[:n])
             done = self._spent_on(it, "recheck-")
             affordable = done >= len(jobs) or self.budget.affords(self.tally.evaluations,
                                                                   len(jobs) - done)
             results = self._evaluate(it, jobs) if affordable else []
-            out = self.decision.recheck(flagged, results[0::2], results[1::2], plan)
-            if isinstance(out, Verdict):
-                self.journal.append("recheck", {"iteration": it, "verdict": verdict_dict(out)})
-                return out
-            if n >= plan.cap or out <= 0:
-                raise LadderError(
-                    f"the re-check asked for {out} more seeds after all {n} were used",
-                    todo="this is a bug in the decision rule",
-                )
-            n = min(plan.cap, n + out)
+            return self.decision.recheck(flagged, results[0::2], results[1::2], plan)
+
+        verdict = _until_answered(plan, look, "the re-check")
+        self.journal.append("recheck", {"iteration": it, "verdict": verdict_dict(verdict)})
+        return verdict
 
     def revalidate(self, tag: str) -> dict[str, Any] | None:
         """The verified best against the baseline on fresh seeds: the headline gain with
@@ -417,10 +410,7 @@ class Run:
         base_tree = self.ws.checkout(PARENT_SLOT, self.history[0].commit)
         best_tree = self.ws.checkout(CANDIDATE_SLOT, top.commit)
         seeds = [derive_seed(self.config.seed, self.run_id, "revalidate", n, k) for k in range(n_seeds)]
-        jobs: list[EvalJob] = []
-        for k, seed in enumerate(seeds):
-            jobs.append(self._job(f"reval{n}/baseline/s{k}", base_tree, seed))
-            jobs.append(self._job(f"reval{n}/best/s{k}", best_tree, seed))
+        jobs = self._pair_jobs(f"reval{n}/baseline", f"reval{n}/best", base_tree, best_tree, seeds)
         results = self._evaluate(None, jobs)  # no iteration: the best against the baseline
         outcome = dict(self.decision.revalidate(results[0::2], results[1::2]))
         record = {"index": n, "tag": tag, "commit": top.commit, "iteration": top.iteration,
@@ -448,28 +438,32 @@ class Run:
         self, it: int, parent_tree: Path, tree: Path
     ) -> tuple[list[EvalResult], list[EvalResult], Verdict]:
         """Evaluate parent and candidate on the same seeds, look after look, until the
-        decision has its answer. Each seed's parent and candidate jobs are adjacent, so
-        with two slots they run side by side under the same machine load (paired wall
-        time); every look is journaled, so a resumed run re-evaluates nothing."""
+        decision has its answer; every look is journaled, so a resumed run re-evaluates
+        nothing."""
         plan = self._plan(it)
         seeds = self._seeds(it, plan.cap)
-        n = plan.first
-        while True:
-            jobs: list[EvalJob] = []
-            for k, seed in enumerate(seeds[:n]):
-                jobs.append(self._job(f"it{it}/parent/s{k}", parent_tree, seed))
-                jobs.append(self._job(f"it{it}/candidate/s{k}", tree, seed))
+        seen: list[list[EvalResult]] = [[], []]
+
+        def look(n: int) -> Verdict | int:
+            jobs = self._pair_jobs(f"it{it}/parent", f"it{it}/candidate", parent_tree, tree,
+                                   seeds[:n])
             results = self._evaluate(it, jobs)
-            parent_results, cand_results = results[0::2], results[1::2]
-            out = self.decision.judge(parent_results, cand_results, self.history, plan)
-            if isinstance(out, Verdict):
-                return parent_results, cand_results, out
-            if n >= plan.cap or out <= 0:
-                raise LadderError(
-                    f"the decision asked for {out} more seeds after all {n} were used",
-                    todo="this is a bug in the decision rule",
-                )
-            n = min(plan.cap, n + out)
+            seen[:] = [results[0::2], results[1::2]]
+            return self.decision.judge(seen[0], seen[1], self.history, plan)
+
+        verdict = _until_answered(plan, look, "the decision")
+        return seen[0], seen[1], verdict
+
+    def _pair_jobs(
+        self, parent: str, candidate: str, parent_tree: Path, tree: Path, seeds: Sequence[int]
+    ) -> list[EvalJob]:
+        """Parent and candidate on each seed, the two jobs of a seed adjacent: with two
+        slots they run side by side under the same machine load (paired wall time)."""
+        jobs: list[EvalJob] = []
+        for k, seed in enumerate(seeds):
+            jobs.append(self._job(f"{parent}/s{k}", parent_tree, seed))
+            jobs.append(self._job(f"{candidate}/s{k}", tree, seed))
+        return jobs
 
     def _selection(self, it: int, pending: Pending, rng: random.Random) -> Selection:
         by_commit = {c.commit: c for c in self.history if c.commit}
@@ -658,6 +652,22 @@ class Run:
 
     def _message(self, it: int, description: str) -> str:
         return f"ladder {self.run_id} #{it}: {description}\n\nLadder-Run: {self.run_id}\nLadder-Iteration: {it}\n"
+
+
+def _until_answered(plan: Plan, look: Callable[[int], Verdict | int], what: str) -> Verdict:
+    """Look at `plan.first` seeds, then at as many more as each answer asks, up to the
+    plan's cap, until the answer is a verdict."""
+    n = plan.first
+    while True:
+        out = look(n)
+        if isinstance(out, Verdict):
+            return out
+        if n >= plan.cap or out <= 0:
+            raise LadderError(
+                f"{what} asked for {out} more seeds after all {n} were used",
+                todo="this is a bug in the decision rule",
+            )
+        n = min(plan.cap, n + out)
 
 
 def _event_words(data: Mapping[str, Any]) -> str:

@@ -67,13 +67,9 @@ def guard_test(
     """The guard at the look with len(pairs) seeds; `start` is the look index from which
     the guard is tested (the target's first significant look), `looks` the plan's looks."""
     regressions = relative_regressions(spec, pairs)
-    if regressions is None:
-        return GuardTest(spec.name, "missing", spec.margin, None, None, len(pairs), 0.0, prior.source)
-    if any(not math.isfinite(r) for r in regressions):
-        return GuardTest(spec.name, "fail", spec.margin, math.inf, math.inf, len(pairs), 0.0,
-                         prior.source)
-    if not regressions:  # the parent never reported it: nothing to regress from
-        return GuardTest(spec.name, "pass", spec.margin, 0.0, 0.0, 0, 0.0, prior.source)
+    plain = _degenerate(spec, pairs, regressions, prior)
+    if plain is not None or regressions is None:
+        return plain or GuardTest(spec.name, "missing", spec.margin, None, None, 0, 0.0, "")
     test = moderated([spec.margin - r for r in regressions], prior)
     regression = spec.margin - test.mean
     n = len(regressions)
@@ -96,6 +92,34 @@ def guard_test(
     else:
         outcome = "undecided"
     return GuardTest(spec.name, outcome, spec.margin, regression, upper, n, test.sd, prior.source)
+
+
+def clear_regression(spec: MetricSpec, pairs: Sequence[Pair], prior: Prior, alpha: float) -> GuardTest:
+    """Has the guard regressed beyond its margin beyond doubt (even its lower bound)?
+    "fail" when it has, "pass" otherwise (a re-check's question)."""
+    regressions = relative_regressions(spec, pairs)
+    plain = _degenerate(spec, pairs, regressions, prior)
+    if plain is not None or regressions is None:
+        return plain or GuardTest(spec.name, "missing", spec.margin, None, None, 0, 0.0, "")
+    beyond = moderated([r - spec.margin for r in regressions], prior)
+    outcome = "fail" if beyond.df > 0 and beyond.p < alpha else "pass"
+    return GuardTest(spec.name, outcome, spec.margin, beyond.mean + spec.margin, None,
+                     len(regressions), beyond.sd, prior.source)
+
+
+def _degenerate(
+    spec: MetricSpec, pairs: Sequence[Pair], regressions: list[float] | None, prior: Prior
+) -> GuardTest | None:
+    """The verdict when no test is needed: the candidate did not report the guard, it
+    regressed from a parent at zero, or the parent never reported it."""
+    if regressions is None:
+        return GuardTest(spec.name, "missing", spec.margin, None, None, len(pairs), 0.0, prior.source)
+    if any(not math.isfinite(r) for r in regressions):
+        return GuardTest(spec.name, "fail", spec.margin, math.inf, math.inf, len(pairs), 0.0,
+                         prior.source)
+    if not regressions:  # the parent never reported it: nothing to regress from
+        return GuardTest(spec.name, "pass", spec.margin, 0.0, 0.0, 0, 0.0, prior.source)
+    return None
 
 
 def _look_index(looks: tuple[int, ...], n: int) -> int:

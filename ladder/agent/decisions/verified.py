@@ -42,7 +42,8 @@ from typing import Any
 
 from scipy import stats as sps
 
-from ladder.agent.config import AgentConfig, MetricSpec
+from ladder.agent.config import AgentConfig
+from ladder.agent.decisions import calibration, progress
 from ladder.agent.decisions.anomalies import Signals, signals
 from ladder.agent.decisions.base import (
     Pair,
@@ -52,14 +53,12 @@ from ladder.agent.decisions.base import (
     pairs_of,
     relative_regressions,
 )
-from ladder.agent.decisions.guards import GuardTest, guard_test, needed_margin
+from ladder.agent.decisions.guards import GuardTest, clear_regression, guard_test, needed_margin
 from ladder.agent.records import Candidate, EvalResult, Outlook, Plan, Verdict
 from ladder.agent.stats.noise import NO_PRIOR, Moderated, Pool, Prior, combine, moderated
 from ladder.agent.stats.online_fdr import Addis
 from ladder.agent.stats.sequential import Design, schedule
-from ladder.agent.stats.ttest import t_test, two_sided_p
-from ladder.agent.strategies.pool import score
-from ladder.agent.strategies.stuck import mann_kendall
+from ladder.agent.stats.ttest import two_sided_p
 
 FIRST_EFFICACY = 1  # a keep shown on one seed is replicated on fresh seeds first
 CALIBRATION_SEEDS = 6  # the baseline on this many seeds, twice
@@ -170,43 +169,8 @@ class VerifiedDecision:
     # --- calibration ------------------------------------------------------------------
 
     def calibrate(self, first: Sequence[EvalResult], second: Sequence[EvalResult]) -> dict[str, Any]:
-        """Noise of every metric from the baseline on k seeds (`first`) and the same
-        program on the same seeds again (`second`).
-
-        seed_sd: spread across seeds; rerun_sd: spread of a re-run on the same seed (sd
-        of the differences / sqrt 2). Each declared metric's prior for a paired
-        difference is 2 seed_sd^2 (what two unrelated programs would give: pairing only
-        removes spread, so this is an upper bound) with k - 1 degrees of freedom, and
-        never below 2 rerun_sd^2. The default minimum effect is max(rerun_sd,
-        0.1 x seed_sd) of the target.
-        """
-        ok_first = [r for r in first if r.ok]
-        by_seed = {r.seed: r for r in second if r.ok}
-        names = sorted({n for r in ok_first for n in r.metrics})
-        metrics: dict[str, Any] = {}
-        for name in names:
-            values = [r.metrics[name] for r in ok_first if name in r.metrics]
-            diffs = [by_seed[r.seed].metrics[name] - r.metrics[name] for r in ok_first
-                     if r.seed in by_seed and name in r.metrics and name in by_seed[r.seed].metrics]
-            metrics[name] = {
-                "mean": mean(values),
-                "seed_sd": statistics.stdev(values) if len(values) >= 2 else 0.0,
-                "rerun_sd": statistics.stdev(diffs) / math.sqrt(2) if len(diffs) >= 2 else 0.0,
-                "rerun_max": max((abs(d) for d in diffs), default=0.0),
-                "n": len(values),
-            }
-        target = metrics.get(self.config.target.name, {})
-        floor = max(float(target.get("rerun_sd", 0.0)), 0.1 * float(target.get("seed_sd", 0.0)))
-        priors = {spec.name: _calibrated_prior(spec, metrics[spec.name])
-                  for spec in self.config.metrics.values() if spec.name in metrics}
-        self.calibration = {
-            "n": len(ok_first),
-            "metrics": metrics,
-            "priors": priors,
-            "min_effect": floor,
-            "min_effect_source": "setting" if self.config.verify.min_effect is not None
-            else "calibration",
-        }
+        """The run's noise from the baseline run twice on the same seeds (calibration.py)."""
+        self.calibration = calibration.measure(self.config, first, second)
         return {**self.calibration, "min_effect": self.min_effect}
 
     def outlook(self, plan: Plan) -> Outlook:
@@ -373,17 +337,11 @@ class VerifiedDecision:
             return Verdict("quarantine", reasons, {**stats, "pending": "one-seed"})
         return self._final(Verdict("keep", (*notes, words), {**stats, "stop": "efficacy"}), p=p)
 
-    def _guards(self, pairs: Sequence[Pair], design: Design, start: int | None) -> list[GuardTest]:
-        """Every guard at this look; `start` None: only whether one clearly regressed."""
-        s = self.config.verify
-        out: list[GuardTest] = []
-        for spec in self.config.guards:
-            prior = self.prior(spec.name)
-            if start is None:
-                out.append(_clear_regression(spec, pairs, prior, s.guard_alpha))
-            else:
-                out.append(guard_test(spec, pairs, prior, s.guard_alpha, design.looks, start))
-        return out
+    def _guards(self, pairs: Sequence[Pair], design: Design, start: int) -> list[GuardTest]:
+        """Every guard's non-inferiority test at this look, tested from look `start`."""
+        alpha = self.config.verify.guard_alpha
+        return [guard_test(spec, pairs, self.prior(spec.name), alpha, design.looks, start)
+                for spec in self.config.guards]
 
     # --- large effects and artifacts: the re-check -------------------------------------
 
@@ -469,7 +427,10 @@ class VerifiedDecision:
         return self._final(Verdict("quarantine", reasons, stats), p=1.0)
 
     def _recheck_guards(self, pairs: Sequence[Pair]) -> dict[str, Any]:
-        return {g.name: g.as_dict() for g in self._guards(pairs, Design(0.05, (1,)), start=None)}
+        """Whether a guard clearly regressed on a re-check's fresh seeds."""
+        alpha = self.config.verify.guard_alpha
+        return {spec.name: clear_regression(spec, pairs, self.prior(spec.name), alpha).as_dict()
+                for spec in self.config.guards}
 
     def unfinished(self, why: str) -> Verdict:
         """A candidate whose evaluation stopped before its decision could finish."""
@@ -570,92 +531,13 @@ class VerifiedDecision:
                 out[name] = {"delta": mean(deltas), "p": p, "n": len(deltas)}
         return out
 
-    # --- convergence and re-validation --------------------------------------------------
+    # --- convergence and re-validation (progress.py) ---------------------------------
 
     def converged(self, history: Sequence[Candidate], left: int | None) -> str:
-        """Why the run has converged, or "".
-
-        Converged when no verified keep came in the last `patience` evaluated
-        decisions, the candidates of that window show no improving trend (Mann-Kendall),
-        and the expected remaining gain is below the noise floor (the minimum effect):
-        keep rate over the window (Laplace: 1 / (window + 2)) x the median verified gain
-        of a keep x the decisions the budget has left (`left`; one more window when the
-        budget is open).
-        """
-        s = self.config.verify
-        target = self.config.target
-        evaluated = [c for c in history if c.status in ("keep", "discard")]
-        if len(evaluated) < s.patience:
-            return ""
-        window = evaluated[-s.patience:]
-        if any(c.status == "keep" for c in window):
-            return ""
-        values = [v for c in window if (v := score(c, target)) is not None]
-        if len(values) >= 3:
-            _, p_trend = mann_kendall(values)
-            if p_trend < 0.05:
-                return ""
-        gains = [-c.effect if target.direction == "min" else c.effect
-                 for c in evaluated if c.status == "keep" and c.effect is not None]
-        per_keep = statistics.median(gains) if gains else self.min_effect
-        rate = 1 / (len(window) + 2)
-        remaining = len(window) if left is None else max(0, left)
-        expected = rate * per_keep * remaining
-        noise = self.min_effect
-        if expected >= noise:
-            return ""
-        return (f"converged: no verified keep in the last {len(window)} evaluated candidates, "
-                f"no improving trend, and the expected remaining gain {expected:.3g} "
-                f"(keep rate <= {rate:.2g} x median gain {per_keep:.3g} x {remaining} decisions "
-                f"left) is below the calibrated noise {noise:.3g}")
+        return progress.converged(self.config, self.min_effect, history, left)
 
     def revalidate(self, baseline: Sequence[EvalResult], best: Sequence[EvalResult]) -> dict[str, Any]:
-        """The best against the baseline on fresh paired seeds: the run's headline (the
-        plain t interval on those seeds: nothing selected them, so it is unbiased)."""
-        target = self.config.target
-        pairs, dropped = pairs_of(baseline, [r for r in best if r.ok], target.name)
-        test = t_test(improvements(target, pairs))
-        ci = _ci(test.interval())
-        base_mean = mean([p.metrics[target.name] for p, _ in pairs])
-        sign = -1 if target.direction == "min" else 1
-        delta = sign * test.mean
-        scale = abs(base_mean) if base_mean else 1.0
-        relative = delta / scale
-        rel_ci = sorted(sign * v / scale for v in ci) if ci else None
-        half = (rel_ci[1] - rel_ci[0]) / 2 if rel_ci else None
-        headline = (f"{target.name} {relative:+.1%} ± {half:.1%} (95% CI)" if half is not None
-                    else f"{target.name} {relative:+.1%} (one seed: no interval)")
-        return {"n": test.n, "gain": test.mean, "delta": delta, "relative": relative, "ci": ci,
-                "relative_ci": rel_ci, "p": test.p, "replicated": bool(ci is not None and ci[0] > 0),
-                "headline": headline, "dropped": dropped, "baseline_mean": base_mean}
-
-
-def _calibrated_prior(spec: MetricSpec, noise: Mapping[str, Any]) -> dict[str, Any]:
-    """The calibration's prior for a paired difference of `spec` (relative for guards)."""
-    scale = abs(float(noise["mean"])) if spec.role == "guard" else 1.0
-    scale = scale or 1.0
-    seed_sd = float(noise["seed_sd"]) / scale
-    rerun_sd = float(noise["rerun_sd"]) / scale
-    s2 = max(2 * seed_sd**2, 2 * rerun_sd**2)
-    what = "relative " if spec.role == "guard" else ""
-    return {"s2": s2, "df": max(0, int(noise["n"]) - 1), "floor": 2 * rerun_sd**2,
-            "source": f"calibration ({what}seed-to-seed spread of the baseline, an upper bound)"}
-
-
-def _clear_regression(spec: MetricSpec, pairs: Sequence[Pair], prior: Prior, alpha: float) -> GuardTest:
-    """Has the guard regressed beyond its margin beyond doubt (even its lower bound)?"""
-    regressions = relative_regressions(spec, pairs)
-    if regressions is None:
-        return GuardTest(spec.name, "pass", spec.margin, None, None, len(pairs), 0.0, prior.source)
-    if any(not math.isfinite(r) for r in regressions):
-        return GuardTest(spec.name, "fail", spec.margin, math.inf, math.inf, len(pairs), 0.0,
-                         prior.source)
-    if not regressions:
-        return GuardTest(spec.name, "pass", spec.margin, 0.0, 0.0, 0, 0.0, prior.source)
-    beyond = moderated([r - spec.margin for r in regressions], prior)
-    outcome = "fail" if beyond.df > 0 and beyond.p < alpha else "pass"
-    return GuardTest(spec.name, outcome, spec.margin, beyond.mean + spec.margin, None,
-                     len(regressions), beyond.sd, prior.source)
+        return progress.revalidate(self.config, baseline, best)
 
 
 def _pairs_of_stats(stats: Mapping[str, Any]) -> list[tuple[float, float]]:
