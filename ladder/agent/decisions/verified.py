@@ -281,9 +281,9 @@ class VerifiedDecision:
                 why = (f"futility: {target.name} shows no sign of improvement after {test.n} "
                        f"seed(s) (mean improvement {test.mean:.4g})")
             else:
-                why = (f"futility: an improvement of {test.upper(design.optimism):.4g} (its "
-                       f"{design.optimism:.0%} confidence bound after {test.n} seed(s)) would "
-                       f"rarely be shown by seed {design.cap}")
+                why = (f"futility: at the improvement seen so far ({test.mean:.4g} after "
+                       f"{test.n} seed(s)) it would be shown by seed {design.cap} less than "
+                       f"{design.futility_power:.0%} of the time")
             return self._final(Verdict("discard", (*notes, why), {**stats, "stop": "futility",
                                                                    "floor": floor}), p=p)
         if more:
@@ -494,7 +494,8 @@ class VerifiedDecision:
             "effect": effect,
             "delta": -effect if target.direction == "min" else effect,
             "ci": _ci(test.interval()),
-            "z": test.t if math.isfinite(test.t) else None,
+            "z": now.z if math.isfinite(now.z) else None,  # on the boundary's scale
+            "t": test.t if math.isfinite(test.t) else None,
             "bound": design.bounds()[now.index],
             "look": now.index + 1,
             "looks": list(design.looks),
