@@ -30,10 +30,11 @@ Worlds (each replicate draws its own from its seed):
   the one regime where crude's cheap decisions win.
 
 Policies, the same proposer and run seed, the same evaluation budget:
-- crude: `decision = "crude"`, one seed each, keep if better (UNVERIFIED);
+- crude: `decision = "crude"`, one seed each (a parent's result serving all its
+  candidates: autoresearch's rule), keep if better (UNVERIFIED);
 - verified: the default decision;
 - oracle: the same loop with a decision that keeps exactly the truly better candidates,
-  paying crude's two evaluations per decision (the yardstick of what was possible).
+  paying crude's evaluations, one seed a decision (the yardstick of what was possible).
 
 Injections (verified only, separate replicates in the near world): an artifact at a random
 decision -- an evaluation that skips its work (a large gain in 1/30 of the time) or
@@ -271,7 +272,7 @@ class Evaluator:
 
 
 class OracleDecision(CrudeDecision):
-    """Keeps exactly the truly better candidates, paying crude's evaluations (one pair)."""
+    """Keeps exactly the truly better candidates, paying crude's evaluations (one seed)."""
 
     name = "oracle"
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ladder import _toml
+from ladder.agent.evaluate import SECONDS
 from ladder.errors import LadderError
 
 if TYPE_CHECKING:
@@ -79,6 +80,9 @@ class AgentConfig:
     strategy: str = "auto"  # hill | population | evolve | auto
     executor: str = "local"
     workers: int = 1
+    # None: share unless a metric is ladder's own wall time (`seconds`), which must be
+    # measured with parent and candidate side by side under the same machine load.
+    reuse_parent: bool | None = None
     gates: tuple[str, ...] = ()  # commands run after the hooks, before evaluation
     pass_env: tuple[str, ...] = ()  # secret-looking variables the evaluation may still see
     seed: int = 0  # the run's random seed (proposals, parent choice, evaluation seeds)
@@ -97,6 +101,14 @@ class AgentConfig:
     @property
     def guards(self) -> tuple[MetricSpec, ...]:
         return tuple(m for m in self.metrics.values() if m.role == "guard")
+
+    @property
+    def shares_parent(self) -> bool:
+        """Whether a parent's evaluations on its seeds serve every candidate compared
+        with it (each look then costs the candidate's evaluations only)."""
+        if self.reuse_parent is not None:
+            return self.reuse_parent
+        return SECONDS not in self.metrics
 
 
 # --- loading -------------------------------------------------------------------------
@@ -159,6 +171,7 @@ _TOP_KEYS = (
     "strategy",
     "executor",
     "workers",
+    "reuse_parent",
     "gates",
     "pass_env",
     "seed",
@@ -381,7 +394,7 @@ def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
         return _proposer(value, path, where)
     if key == "verify":
         return _verify(value, path, where)
-    if key == "learn":
+    if key in ("learn", "reuse_parent"):
         if not isinstance(value, bool):
             raise _type_error(path, "true or false", value, where)
         return value

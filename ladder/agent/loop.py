@@ -115,6 +115,7 @@ class Run:
         self.on_result = on_result
         self.history: list[Candidate] = []
         self.evals: dict[str, EvalResult] = {}
+        self.spent_in: dict[int, int] = {}  # iteration -> evaluations it ran
         self.tally = Tally()
         self.pending: dict[int, Pending] = {}
         self.next_iteration = 1
@@ -166,6 +167,7 @@ class Run:
             self.started_at = state.started_at
         self.history = state.history
         self.evals = state.evals
+        self.spent_in = state.spent_in
         self.tally = state.tally
         self.pending = state.pending
         self.next_iteration = state.next_iteration
@@ -238,7 +240,7 @@ class Run:
         if evaluations is not None:
             decided = max(1, self.tally.evaluated)
             spent = max(1, self.tally.evaluations - 2 * self.decision.calibration_seeds)
-            left.append(int(evaluations / max(2.0, spent / decided)))
+            left.append(int(evaluations / max(1.0, spent / decided)))
         return min(left) if left else None
 
     def _budget_left(self) -> str:
@@ -371,7 +373,7 @@ class Run:
                     it, selection, proposal, blocked_verdict("gate", output[-2000:]), sha
                 )
         parent_tree = self.ws.checkout(PARENT_SLOT, parent.commit)
-        _, cand_results, verdict = self._paired(it, parent_tree, tree)
+        _, cand_results, verdict = self._paired(it, parent.commit, parent_tree, tree)
         if verdict.status == "quarantine" and verdict.stats.get("pending"):
             verdict = self._recheck(it, verdict, parent_tree, tree)
         return self._decided(it, selection, proposal, verdict, sha, cand_results)
@@ -427,25 +429,33 @@ class Run:
     def _plan(self, it: int) -> Plan:
         """The looks of iteration `it`'s decision, within what the budget had left when
         it started (its own evaluations so far do not count: a resumed run plans alike)."""
-        spent = self.tally.evaluations - self._spent_on(it)
+        spent = self.tally.evaluations - (self.spent_in.get(it, 0) if it else 0)
         return self.decision.plan(self.parts.executor.slots, self.budget.room(spent))
 
-    def _spent_on(self, it: int, prefix: str = "") -> int:
+    def _spent_on(self, it: int, prefix: str) -> int:
         head = f"it{it}/{prefix}"
-        return sum(1 for key in self.evals if key.startswith(head)) if it else 0
+        return sum(1 for key in self.evals if key.startswith(head))
 
     def _paired(
-        self, it: int, parent_tree: Path, tree: Path
+        self, it: int, parent: str, parent_tree: Path, tree: Path
     ) -> tuple[list[EvalResult], list[EvalResult], Verdict]:
         """Evaluate parent and candidate on the same seeds, look after look, until the
         decision has its answer; every look is journaled, so a resumed run re-evaluates
         nothing."""
         plan = self._plan(it)
-        seeds = self._seeds(it, plan.cap)
+        if self.config.shares_parent:
+            # The parent's own seeds, evaluated once and shared by every candidate
+            # compared with it: a look costs the candidate's evaluations only.
+            seeds = [derive_seed(self.config.seed, self.run_id, "parent", parent, k)
+                     for k in range(plan.cap)]
+            parent_key = f"parent/{parent}"
+        else:
+            seeds = self._seeds(it, plan.cap)
+            parent_key = f"it{it}/parent"
         seen: list[list[EvalResult]] = [[], []]
 
         def look(n: int) -> Verdict | int:
-            jobs = self._pair_jobs(f"it{it}/parent", f"it{it}/candidate", parent_tree, tree,
+            jobs = self._pair_jobs(parent_key, f"it{it}/candidate", parent_tree, tree,
                                    seeds[:n])
             results = self._evaluate(it, jobs)
             seen[:] = [results[0::2], results[1::2]]
@@ -645,6 +655,8 @@ class Run:
             self.journal.append("evaluation", {"iteration": it, **result_dict(result)})
             self.evals[result.key] = result
             self.tally.evaluations += 1
+            if it is not None:
+                self.spent_in[it] = self.spent_in.get(it, 0) + 1
 
         if todo:
             self.parts.executor.run(todo, on_result=record)

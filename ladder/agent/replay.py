@@ -70,6 +70,7 @@ class Replayed:
     started_at: float | None = None
     history: list[Candidate] = field(default_factory=list)
     evals: dict[str, EvalResult] = field(default_factory=dict)
+    spent_in: dict[int, int] = field(default_factory=dict)  # iteration -> evaluations it ran
     tally: Tally = field(default_factory=Tally)
     pending: dict[int, Pending] = field(default_factory=dict)
     next_iteration: int = 1
@@ -91,6 +92,9 @@ def replay(records: Iterable[Mapping[str, Any]]) -> Replayed:
         elif kind == "evaluation":
             out.evals[data["key"]] = result_from(data)
             out.tally.evaluations += 1
+            if data.get("iteration") is not None:
+                it = int(data["iteration"])
+                out.spent_in[it] = out.spent_in.get(it, 0) + 1
         elif kind == "baseline":
             out.history.insert(0, candidate_from(data["candidate"]))
         elif kind == "decision":

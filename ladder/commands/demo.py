@@ -85,7 +85,9 @@ role = "target"
 [metrics.train_seconds]
 direction = "min"
 role = "guard"
-margin = 1.0  # timing is noisy on a shared CPU: only "twice as slow" counts
+# Timing is noisy on a shared CPU, and a parent's time is measured once, at another
+# moment than its candidates' (reuse_parent): only "twice as slow" counts.
+margin = 1.0
 # Every decision setting is the default ([verify] in docs/verification.md): the demo's
 # keeps are held to the run's false-discovery rate of 0.05 like any other run's.
 """

@@ -57,13 +57,19 @@ def test_the_final_revalidation_is_paid_from_the_budget(tmp_path: Path) -> None:
     assert run.tally.evaluations <= 120
 
 
-def test_crude_spends_two_evaluations_a_decision(tmp_path: Path) -> None:
-    config = with_settings(decision="crude", evaluations=41, iterations=None)
-    run, ws, _ = loop_run(tmp_path, [move(-0.1)], config=config,
+@pytest.mark.parametrize(("reuse", "spent", "decided"), [(True, 40, 38), (False, 41, 20)])
+def test_crude_spends_one_evaluation_a_decision_against_a_known_parent(
+    tmp_path: Path, reuse: bool, spent: int, decided: int
+) -> None:
+    # clear losers: the parent stays, and its one seed serves every later candidate
+    config = with_settings(decision="crude", evaluations=41, iterations=None,
+                           reuse_parent=reuse)
+    run, ws, _ = loop_run(tmp_path, [move(+1.0)], config=config,
                                 decision=CrudeDecision(config))
     started(run, ws).loop()
-    assert run.tally.evaluations == 41  # one baseline, twenty decisions of one pair
-    assert run.tally.evaluated == 20
+    # one baseline, then a pair, then one each (the last one left over: a decision may
+    # need a pair); side by side, a pair for every decision
+    assert (run.tally.evaluations, run.tally.evaluated) == (spent, decided)
 
 
 @pytest.mark.parametrize(

@@ -65,13 +65,15 @@ def test_full_example_of_the_issue(tmp_path: Path) -> None:
     )
     assert config.target.name == "val_loss"
     assert [g.name for g in config.guards] == ["seconds"]
+    # ladder's own wall time is a metric: parent and candidate run side by side
+    assert config.reuse_parent is None and not config.shares_parent
 
 
 def test_every_other_key(tmp_path: Path) -> None:
     text = (
         MINIMAL.replace(
             "[metrics.val_bpb]",
-            'hours = 8\ngates = ["pytest -q -x tests/fast"]\npass_env = ["HF_TOKEN"]\nseed = 7\n'
+            'hours = 8\nreuse_parent = false\ngates = ["pytest -q -x tests/fast"]\npass_env = ["HF_TOKEN"]\nseed = 7\n'
             'decision = "crude"\nproposer = {kind = "llm", base_url = "http://localhost:1", '
             'model = "m", api_key_env = "KEY", temperature = 0.7}\n'
             '[metrics.acc]\ndirection = "max"\nrole = "guard"\nbounds = [0, 1]\n'
@@ -81,6 +83,7 @@ def test_every_other_key(tmp_path: Path) -> None:
     )
     config = load_agent_config(project(tmp_path, agent=text))
     assert config.hours == 8.0
+    assert config.reuse_parent is False and not config.shares_parent
     assert config.iterations is None  # `hours` alone: run for the hours, not 100 iterations
     assert config.gates == ("pytest -q -x tests/fast",)
     assert config.pass_env == ("HF_TOKEN",)
@@ -187,6 +190,10 @@ BAD = [
     ),
     pytest.param(
         _replace("workers = 1", "workers = true"), "tool.ladder.agent.workers", id="workers-bool"
+    ),
+    pytest.param(
+        _replace("seeds = 5", "seeds = 5\nreuse_parent = 1"), "tool.ladder.agent.reuse_parent",
+        id="reuse-parent-number",
     ),
     pytest.param(
         _replace("timeout = 600", "timeout = -1"),

@@ -37,6 +37,25 @@ def test_a_homogeneous_run_is_pooled_into_a_precise_prior() -> None:
     assert prior.df <= pool.df  # never more certain than its seeds
 
 
+def test_a_few_decisions_of_one_or_two_seeds_give_an_unbiased_prior() -> None:
+    # a run's first hours: a dozen decisions, each with one or two degrees of freedom
+    rng = random.Random(4)
+    found = []
+    for _ in range(400):
+        pool = Pool()
+        for _ in range(12):
+            values = _draws(rng, 0.85, rng.choice([2, 3]))
+            mean = sum(values) / len(values)
+            pool.add(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1),
+                     len(values) - 1)
+        prior = pool.prior()
+        assert prior is not None
+        found.append(prior.s2)
+    assert sum(found) / len(found) == pytest.approx(0.85**2, rel=0.05)
+    errors = sorted(abs(math.sqrt(s2) / 0.85 - 1) for s2 in found)
+    assert errors[len(errors) // 2] < 0.15  # about what 18 degrees of freedom allow
+
+
 def test_a_heterogeneous_run_borrows_less() -> None:
     rng = random.Random(2)
     pool = Pool()

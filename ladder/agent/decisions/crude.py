@@ -1,4 +1,6 @@
-"""Karpathy's decision: parent and candidate on one fresh seed, keep if better.
+"""Karpathy's decision: the candidate on one seed against its parent's result on that
+seed, keep if better (the parent is run once and its result serves all its candidates,
+unless wall time is a metric: then the two run side by side each time).
 
 Cheap and UNVERIFIED: it keeps noise as progress (every output that shows a crude
 decision says so). It is here for comparison -- `bench/verification.py` measures the

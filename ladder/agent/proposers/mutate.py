@@ -155,9 +155,9 @@ class MutateProposer:
             if chosen is None:
                 self.last_error = "every operator with a site has weight 0"
                 return None
-            proposal = _proposal(*chosen)
-            if proposal.description not in tried:
-                return proposal
+            path, _, site, edit = chosen
+            if _description(path, site, edit) not in tried:  # before building its code
+                return _proposal(*chosen)
         self.last_error = f"no untried mutation found in {_REDRAWS} draws"
         return None
 

@@ -1,0 +1,94 @@
+"""A parent's evaluations on its own seeds serve every candidate compared with it, so a
+look costs the candidate's evaluations only; ladder's wall time (`seconds`) as a metric,
+or `reuse_parent = false`, keeps parent and candidate side by side for every decision.
+Driven through the shipped loop with the shipped fakes (testing/worlds.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ladder.agent.config import MetricSpec
+from ladder.agent.replay import replay
+from testing.worlds import CONFIG, World, decisions, loop_run, move, started, with_settings
+
+LOSER = move(+1.0)  # loss 4 -> 9: a clear loser, discarded after one seed
+
+
+def _keys(run_evals: dict[str, object], head: str) -> list[str]:
+    return sorted(k for k in run_evals if k.startswith(head))
+
+
+def test_a_parents_seeds_are_evaluated_once_for_all_its_candidates(tmp_path: Path) -> None:
+    world = World()
+    run, ws, journal = loop_run(tmp_path, [LOSER], world=world)
+    started(run, ws)
+    costs = []
+    for it in (1, 2, 3):
+        before = world.count
+        assert run.iterate(it).status == "discard"
+        costs.append(world.count - before)
+    # the first decision evaluates the parent's first seed too; later ones reuse it
+    assert costs == [2, 1, 1]
+    base = run.history[0].commit
+    assert _keys(run.evals, "parent/") == [f"parent/{base}/s0"]
+    seeds = {d["verdict"]["stats"].get("n") for d in decisions(journal)}
+    assert seeds == {1}
+
+
+def test_every_candidate_is_paired_with_its_parent_on_the_same_seeds(tmp_path: Path) -> None:
+    run, ws, _ = loop_run(tmp_path, [move(0.0)])  # neutral: some decisions look further
+    started(run, ws)
+    for it in range(1, 9):
+        run.iterate(it)
+    base = run.history[0].commit
+    for it in range(1, 9):
+        for key in _keys(run.evals, f"it{it}/candidate/"):
+            parent = run.evals[f"parent/{base}/{key.rsplit('/', 1)[1]}"]
+            assert parent.seed == run.evals[key].seed
+
+
+def test_a_kept_candidate_is_a_parent_with_seeds_of_its_own(tmp_path: Path) -> None:
+    # its own decision's results are not reused: they were selected for being good
+    run, ws, _ = loop_run(tmp_path, [move(-0.5), move(+1.0)])
+    started(run, ws)
+    assert run.iterate(1).status == "keep"
+    assert run.iterate(2).status == "discard"
+    kept = run.history[1].commit
+    mine = run.evals[f"parent/{kept}/s0"]
+    assert mine.seed not in {r.seed for k, r in run.evals.items() if k.startswith("it1/")}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(with_settings(reuse_parent=False), id="reuse_parent-false"),
+        pytest.param(
+            with_settings(metrics={**CONFIG.metrics,
+                                   "seconds": MetricSpec("seconds", "min", "guard", margin=0.2)}),
+            id="wall-time-metric",
+        ),
+    ],
+)
+def test_side_by_side_pairs_when_wall_time_counts(tmp_path: Path, config: object) -> None:
+    world = World()
+    run, ws, _ = loop_run(tmp_path, [LOSER], world=world, config=config)  # type: ignore[arg-type]
+    started(run, ws)
+    for it in (1, 2):
+        before = world.count
+        assert run.iterate(it).status == "discard"
+        assert world.count - before == 2  # the parent again, beside the candidate
+    assert not _keys(run.evals, "parent/")
+    assert _keys(run.evals, "it2/parent/") == ["it2/parent/s0"]
+
+
+def test_the_journal_tells_what_each_iteration_spent(tmp_path: Path) -> None:
+    config = with_settings(iterations=None, evaluations=60)
+    run, ws, journal = loop_run(tmp_path, [LOSER, move(0.0), move(-0.2)], config=config)
+    started(run, ws).loop()
+    state = replay(journal.records())
+    assert state.spent_in == run.spent_in  # evaluations per iteration, parents' included
+    revalidations = sum(1 for r in journal.of_kind("evaluation") if r["iteration"] is None)
+    assert sum(state.spent_in.values()) + revalidations == run.tally.evaluations
+    assert run.tally.evaluations <= 60
