@@ -251,6 +251,12 @@ class Run:
             return f"time budget ({c.hours} h) spent"
         if self.budget.exhausted(self.tally.evaluations):
             return f"evaluation budget ({c.evaluations}) spent"
+        recent = self.history[-IDLE_LIMIT:]
+        if len(recent) == IDLE_LIMIT and all(r.status == "blocked" for r in recent):
+            # An exhausted proposer (every nearby mutation tried) or one whose every
+            # change is refused: without an iteration cap the run would never end.
+            return (f"nothing evaluated in the last {IDLE_LIMIT} iterations: every proposal "
+                    "was refused or the proposer had nothing new (see their reasons)")
         return ""
 
     # --- baseline ------------------------------------------------------------------
@@ -664,6 +670,9 @@ class Run:
 
     def _message(self, it: int, description: str) -> str:
         return f"ladder {self.run_id} #{it}: {description}\n\nLadder-Run: {self.run_id}\nLadder-Iteration: {it}\n"
+
+
+IDLE_LIMIT = 50  # iterations in a row that evaluate nothing before a run stops
 
 
 def _until_answered(plan: Plan, look: Callable[[int], Verdict | int], what: str) -> Verdict:

@@ -92,3 +92,18 @@ def test_the_journal_tells_what_each_iteration_spent(tmp_path: Path) -> None:
     revalidations = sum(1 for r in journal.of_kind("evaluation") if r["iteration"] is None)
     assert sum(state.spent_in.values()) + revalidations == run.tally.evaluations
     assert run.tally.evaluations <= 60
+
+
+def test_a_run_whose_proposer_has_nothing_new_stops(tmp_path: Path) -> None:
+    # only an evaluation budget, and a proposer that soon has nothing left to propose:
+    # the run stops and says why instead of iterating forever
+    from ladder.agent.loop import IDLE_LIMIT
+
+    config = with_settings(iterations=None, evaluations=400)
+    run, ws, _ = loop_run(tmp_path, [lambda text, it: move(+1.0)(text, it) if it <= 3 else None],
+                          config=config)
+    started(run, ws)
+    reason = run.loop()
+    assert reason.startswith(f"nothing evaluated in the last {IDLE_LIMIT} iterations")
+    assert run.tally.evaluated == 3 and run.tally.evaluations < 400
+    assert len(run.history) == 1 + 3 + IDLE_LIMIT
