@@ -262,9 +262,17 @@ class Run:
     # --- baseline ------------------------------------------------------------------
 
     def _baseline_jobs(self, sha: str, tag: str) -> list[EvalJob]:
+        """The baseline on its first seeds. With a shared parent, the first pass is the
+        baseline's own seeds as a parent (`parent/<sha>/s<k>`): the candidates compared
+        with it reuse those results instead of paying for them again."""
         tree = self.ws.checkout(PARENT_SLOT, sha)
-        seeds = self._seeds(0, max(1, self.decision.calibration_seeds))
-        return [self._job(f"it0/{tag}/s{k}", tree, seed) for k, seed in enumerate(seeds)]
+        n = max(1, self.decision.calibration_seeds)
+        if self.config.shares_parent:
+            seeds = self._parent_seeds(sha, 0, n)
+            head = f"parent/{sha}" if tag == "baseline" else f"it0/{tag}"
+        else:
+            seeds, head = self._seeds(0, n), f"it0/{tag}"
+        return [self._job(f"{head}/s{k}", tree, seed) for k, seed in enumerate(seeds)]
 
     def _baseline(self, sha: str) -> None:
         results = self._evaluate(0, self._baseline_jobs(sha, "baseline"))
@@ -381,23 +389,34 @@ class Run:
         parent_tree = self.ws.checkout(PARENT_SLOT, parent.commit)
         _, cand_results, verdict = self._paired(it, parent.commit, parent_tree, tree)
         if verdict.status == "quarantine" and verdict.stats.get("pending"):
-            verdict = self._recheck(it, verdict, parent_tree, tree)
+            verdict = self._recheck(it, verdict, parent.commit, parent_tree, tree,
+                                    used=len(cand_results))
         return self._decided(it, selection, proposal, verdict, sha, cand_results)
 
-    def _recheck(self, it: int, flagged: Verdict, parent_tree: Path, tree: Path) -> Verdict:
+    def _recheck(
+        self, it: int, flagged: Verdict, parent: str, parent_tree: Path, tree: Path, used: int
+    ) -> Verdict:
         """A flagged candidate (an artifact signal, a large effect, a keep shown on one
         seed) evaluated again on fresh seeds, look after look as the decision rule asks;
-        it resolves the flag (a replicated effect is kept), journaled as a "recheck"."""
+        it resolves the flag (a replicated effect is kept), journaled as a "recheck".
+
+        With a shared parent the fresh seeds are the parent's next ones after the `used`
+        seeds of the decision: new to the candidate, and most often already evaluated for
+        the parent (or of use to the candidates after it)."""
         plan = self.decision.recheck_plan(flagged, self.parts.executor.slots)
-        seeds = [derive_seed(self.config.seed, self.run_id, it, "recheck", k)
-                 for k in range(plan.cap)]
+        if self.config.shares_parent:
+            seeds = self._parent_seeds(parent, used, plan.cap)
+            parent_key, first = f"parent/{parent}", used
+        else:
+            seeds = [derive_seed(self.config.seed, self.run_id, it, "recheck", k)
+                     for k in range(plan.cap)]
+            parent_key, first = f"it{it}/recheck-parent", 0
 
         def look(n: int) -> Verdict | int:
-            jobs = self._pair_jobs(f"it{it}/recheck-parent", f"it{it}/recheck-candidate",
-                                   parent_tree, tree, seeds[:n])
-            done = self._spent_on(it, "recheck-")
-            affordable = done >= len(jobs) or self.budget.affords(self.tally.evaluations,
-                                                                  len(jobs) - done)
+            jobs = self._pair_jobs(parent_key, f"it{it}/recheck-candidate", parent_tree, tree,
+                                   seeds[:n], first=first)
+            missing = sum(1 for j in jobs if j.key not in self.evals)
+            affordable = not missing or self.budget.affords(self.tally.evaluations, missing)
             results = self._evaluate(it, jobs) if affordable else []
             return self.decision.recheck(flagged, results[0::2], results[1::2], plan)
 
@@ -438,10 +457,6 @@ class Run:
         spent = self.tally.evaluations - (self.spent_in.get(it, 0) if it else 0)
         return self.decision.plan(self.parts.executor.slots, self.budget.room(spent))
 
-    def _spent_on(self, it: int, prefix: str) -> int:
-        head = f"it{it}/{prefix}"
-        return sum(1 for key in self.evals if key.startswith(head))
-
     def _paired(
         self, it: int, parent: str, parent_tree: Path, tree: Path
     ) -> tuple[list[EvalResult], list[EvalResult], Verdict]:
@@ -452,8 +467,7 @@ class Run:
         if self.config.shares_parent:
             # The parent's own seeds, evaluated once and shared by every candidate
             # compared with it: a look costs the candidate's evaluations only.
-            seeds = [derive_seed(self.config.seed, self.run_id, "parent", parent, k)
-                     for k in range(plan.cap)]
+            seeds = self._parent_seeds(parent, 0, plan.cap)
             parent_key = f"parent/{parent}"
         else:
             seeds = self._seeds(it, plan.cap)
@@ -471,12 +485,14 @@ class Run:
         return seen[0], seen[1], verdict
 
     def _pair_jobs(
-        self, parent: str, candidate: str, parent_tree: Path, tree: Path, seeds: Sequence[int]
+        self, parent: str, candidate: str, parent_tree: Path, tree: Path, seeds: Sequence[int],
+        first: int = 0,
     ) -> list[EvalJob]:
         """Parent and candidate on each seed, the two jobs of a seed adjacent: with two
-        slots they run side by side under the same machine load (paired wall time)."""
+        slots they run side by side under the same machine load (paired wall time).
+        `first`: the index of `seeds[0]` in the parent's seed sequence (its keys)."""
         jobs: list[EvalJob] = []
-        for k, seed in enumerate(seeds):
+        for k, seed in enumerate(seeds, start=first):
             jobs.append(self._job(f"{parent}/s{k}", parent_tree, seed))
             jobs.append(self._job(f"{candidate}/s{k}", tree, seed))
         return jobs
@@ -638,6 +654,11 @@ class Run:
         return verdict
 
     # --- evaluation ----------------------------------------------------------------
+
+    def _parent_seeds(self, parent: str, start: int, n: int) -> list[int]:
+        """Seeds `start`.. of a parent's own sequence (its results on them are shared)."""
+        return [derive_seed(self.config.seed, self.run_id, "parent", parent, k)
+                for k in range(start, start + n)]
 
     def _seeds(self, it: int, n: int) -> list[int]:
         return [derive_seed(self.config.seed, self.run_id, it, "eval", k) for k in range(n)]

@@ -15,7 +15,7 @@ import pytest
 
 from ladder.agent.config import VerifySettings
 from ladder.agent.decisions import VerifiedDecision, make_decision
-from ladder.agent.records import Candidate, EvalResult
+from ladder.agent.records import Candidate, EvalResult, Verdict
 from ladder.errors import LadderError
 from testing.worlds import (
     CONFIG,
@@ -39,7 +39,8 @@ def test_a_clear_loser_costs_one_paired_evaluation(tmp_path: Path) -> None:
     before = run.tally.evaluations
     verdict = run.iterate(1)
     assert verdict.status == "discard"
-    assert run.tally.evaluations - before == 2  # one seed of the parent, one of the candidate
+    # one seed of the candidate: the parent's first seed was the baseline's first evaluation
+    assert run.tally.evaluations - before == 1
     assert verdict.stats["stop"] == "futility" and verdict.stats["n"] == 1
     assert 0.5 <= verdict.stats["p"] <= 1.0  # a real p-value, which ADDIS discards (> tau)
 
@@ -153,6 +154,34 @@ def test_a_large_effect_that_does_not_replicate_is_quarantined(tmp_path: Path) -
     last = decisions(journal)[-1]["verdict"]
     assert last["status"] == "quarantine"
     assert any("did not replicate" in r or "far above the fresh one" in r for r in last["reasons"])
+
+
+def _fresh(diffs: list[float]) -> tuple[list[EvalResult], list[EvalResult]]:
+    """A re-check's fresh paired results whose improvements are `diffs`."""
+    parent = [EvalResult(f"p/s{k}", k, {"loss": 5.0, "latency": 100.0}, ok=True, seconds=60.0)
+              for k in range(len(diffs))]
+    candidate = [EvalResult(f"c/s{k}", k, {"loss": 5.0 - d, "latency": 100.0}, ok=True,
+                            seconds=60.0) for k, d in enumerate(diffs)]
+    return parent, candidate
+
+
+def test_a_replication_looks_again_when_its_first_fresh_seed_is_low() -> None:
+    # a real 2-sigma effect has a fresh seed below zero one time in 40: that seed alone
+    # must not send it to a person, while a lucky one still fails its consistency check
+    decision = VerifiedDecision(CONFIG)
+    decision.calibration = {"priors": {"loss": {"s2": 1.0, "df": 20.0, "source": "calibration"}}}
+    flagged = Verdict("quarantine", ("loss improved by 2", "large effect: 4 robust sigmas",
+                                     "re-checked on fresh seeds before it is kept"),
+                      {"pending": "large-effect", "effect": 2.0, "n": 4, "p": 1e-4})
+    plan = decision.recheck_plan(flagged, slots=2)
+    assert plan.looks == (1, 2, 3, 4, 5)
+    assert decision.recheck(flagged, *_fresh([-0.3]), plan) == 1
+    kept = decision.recheck(flagged, *_fresh([-0.3, 2.5, 2.4, 2.6]), plan)
+    assert isinstance(kept, Verdict) and kept.status == "keep", kept
+    assert kept.stats["label"] == "large effect, replicated"
+    lucky = decision.recheck(flagged, *_fresh([-0.3, -0.5, 0.1, -0.2, 0.0]), plan)
+    assert isinstance(lucky, Verdict) and lucky.status == "quarantine"
+    assert any("far above the fresh one" in r for r in lucky.reasons)
 
 
 def test_a_crashed_seed_is_a_crash_at_once(tmp_path: Path) -> None:

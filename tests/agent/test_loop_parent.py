@@ -29,10 +29,14 @@ def test_a_parents_seeds_are_evaluated_once_for_all_its_candidates(tmp_path: Pat
         before = world.count
         assert run.iterate(it).status == "discard"
         costs.append(world.count - before)
-    # the first decision evaluates the parent's first seed too; later ones reuse it
-    assert costs == [2, 1, 1]
+    # the baseline's first evaluations (before its calibration re-run) are its seeds as
+    # a parent: no decision pays for the parent again
+    assert costs == [1, 1, 1]
     base = run.history[0].commit
-    assert _keys(run.evals, "parent/") == [f"parent/{base}/s0"]
+    first = [f"parent/{base}/s{k}" for k in range(run.decision.calibration_seeds)]
+    assert _keys(run.evals, "parent/") == first
+    again = _keys(run.evals, "it0/calibration/")
+    assert [run.evals[k].seed for k in again] == [run.evals[k].seed for k in first]
     seeds = {d["verdict"]["stats"].get("n") for d in decisions(journal)}
     assert seeds == {1}
 
@@ -107,3 +111,24 @@ def test_a_run_whose_proposer_has_nothing_new_stops(tmp_path: Path) -> None:
     assert reason.startswith(f"nothing evaluated in the last {IDLE_LIMIT} iterations")
     assert run.tally.evaluated == 3 and run.tally.evaluations < 400
     assert len(run.history) == 1 + 3 + IDLE_LIMIT
+
+
+def test_a_recheck_uses_the_parents_next_seeds(tmp_path: Path) -> None:
+    # a large effect is re-checked on seeds new to the candidate: the parent's next ones,
+    # so the parent's side costs nothing that later candidates would not use too
+    config = with_settings(iterations=11, evaluations=None)
+    run, ws, journal = loop_run(tmp_path, [move(0.0)] * 10 + [move(-1.5)], config=config)
+    started(run, ws).loop()
+    last = decisions(journal)[-1]["verdict"]
+    assert last["stats"]["label"] == "large effect, replicated"
+    used = int(last["stats"]["n"])
+    base = run.history[0].commit
+    rechecked = _keys(run.evals, "it11/recheck-candidate/")
+    assert rechecked and not _keys(run.evals, "it11/recheck-parent/")
+    decided = {run.evals[k].seed for k in _keys(run.evals, "it11/candidate/")}
+    for key in rechecked:
+        k = int(key.rsplit("/s", 1)[1])
+        assert k >= used
+        fresh = run.evals[key]
+        assert fresh.seed == run.evals[f"parent/{base}/s{k}"].seed
+        assert fresh.seed not in decided

@@ -21,11 +21,12 @@ evaluation budget is short):
 3. **Anomalies** (ladder.agent.decisions.anomalies): an artifact signal quarantines at
    any look; a large effect is re-checked on fresh seeds and kept when it replicates.
 
-What ADDIS is told: a keep is a rejection at the decision's level, with its stagewise
-p-value; a candidate dropped for futility, by a guard, for a too small effect or by a
-quarantine reports p = 1. Reporting a larger p than the test's own is always valid (it
-only makes the procedure more conservative) and is what lets ADDIS discard the many
-harmful proposals without spending the run's alpha on them.
+What ADDIS is told: every exit's stagewise p-value (sequential.Design), futility and
+the cap included -- exactly uniform under a zero effect and large under a harmful one,
+which ADDIS discards without spending the run's alpha on them. A candidate that was
+significant but not kept (a guard, a too small effect, a quarantine) reports p = 1:
+moving p-values from below alpha to 1 keeps the null p-values left below tau
+conservative (ADDIS's condition), where moving futility exits to 1 would not.
 
 Every statistic is a pure function of the results; the state (ADDIS's counts, the
 calibration, the pooled variance sums, counters) is small JSON, journaled by the loop
@@ -64,7 +65,7 @@ FIRST_EFFICACY = 1  # a keep shown on one seed is replicated on fresh seeds firs
 CALIBRATION_SEEDS = 6  # the baseline on this many seeds, twice
 LEARNING = 5  # decisions with a measured spread before conditional-power futility
 REPLICATE_ALPHA = 0.05  # a replication's fresh seeds must show the effect at this level
-REPLICATE_SEEDS = 3  # ... on at most this many fresh seeds
+REPLICATE_SEEDS = 5  # ... on at most this many fresh seeds (most replicate on one or two)
 CONSISTENT_ALPHA = 0.001  # ... and the first estimate must not be far above the fresh one
 OPTIMISM = 0.5  # futility: conditional power under the current estimate (J&T 10.3)
 POWER = 0.8  # "effects above X can be kept": kept this often
@@ -396,10 +397,10 @@ class VerifiedDecision:
                  f"on {fresh.n} fresh seed(s) no anomaly showed; improvement {fresh.mean:.4g}"
                  f"{_interval_words(fresh_ci)}, p={fresh.p:.3g}")
         if kind != "artifact" and not persisted:
-            looks = len(plan.looks) if plan is not None else 1
             consistent = _consistent(first, int(stats.get("n", 0) or 0), fresh)
             failed_guard = [n for n, g in fresh_guards.items() if g.get("clear")]
-            replicated = fresh.p <= REPLICATE_ALPHA / looks and consistent and not failed_guard
+            shown = _z(fresh.p) >= _replication_bound(plan, len(candidate))
+            replicated = shown and consistent and not failed_guard
             more = plan.more(len(candidate)) if plan is not None else 0
             if replicated:
                 label = "large effect, replicated" if kind == "large-effect" else \
@@ -408,8 +409,8 @@ class VerifiedDecision:
                 return self._final(Verdict("keep", reasons, {**stats, "label": label,
                                                              "stop": "efficacy"}),
                                    p=float(stats.get("p", 1.0)))
-            if more and fresh.mean > 0 and consistent and not failed_guard:
-                return more
+            if more and consistent and not failed_guard:
+                return more  # a real effect's fresh seeds can start low: look again
             if not consistent:
                 why = f"its first estimate {first:.4g} is far above the fresh one"
             elif failed_guard:
@@ -548,6 +549,18 @@ def _pairs_of_stats(stats: Mapping[str, Any]) -> list[tuple[float, float]]:
         if isinstance(d, Mapping) and "parent" in d and "candidate" in d:
             out.append((float(d["parent"]), float(d["candidate"])))
     return out
+
+
+def _replication_bound(plan: Plan | None, seen: int) -> float:
+    """The z a replication's fresh seeds must reach at this look: REPLICATE_ALPHA spent
+    over the re-check's looks (Hwang-Shih-DeCani, gamma -2: the later looks keep most of it),
+    no futility exit -- a replication stops early only when it fails consistency."""
+    if plan is None or not plan.looks:
+        return float(sps.norm.isf(REPLICATE_ALPHA))
+    design = Design(REPLICATE_ALPHA, plan.looks, gamma=-2.0, first=1,
+                    futility_z=-math.inf, futility_power=0.0)
+    index = max((k for k, n in enumerate(plan.looks) if n <= seen), default=0)
+    return design.bounds()[index]
 
 
 def _consistent(first: float, n_first: int, fresh: Moderated) -> bool:
