@@ -135,3 +135,36 @@ def test_state_round_trip() -> None:
     for s2, df in ((1.0, 2), (0.5, 1), (2.0, 3), (0.0, 2)):
         pool.add(s2, df)
     assert Pool.restore(pool.state()) == pool
+
+
+def test_a_loose_calibration_bound_is_set_aside_at_once() -> None:
+    # the demo's case: seed-to-seed sd 0.17 (a bound of 0.24 per paired seed) while pairing
+    # leaves about 0.02: two decisions with a spread already show the bound is loose
+    calibration = Prior(0.056, 5.0, "calibration")
+    pool = Pool()
+    pool.add(0.0002, 1)
+    pool.add(0.0004, 1)
+    chosen = combine(pool, calibration)
+    assert chosen.s2 == pytest.approx(0.0003) and chosen.df == 2
+    assert "loose" in chosen.source
+    near = Pool()  # decisions consistent with the bound still blend with it
+    near.add(0.04, 1)
+    near.add(0.05, 1)
+    assert combine(near, calibration).df == 7
+
+
+def test_setting_a_tight_bound_aside_keeps_the_level() -> None:
+    # worst case: the bound is exact, so "loose" only fires on an unluckily small pool;
+    # a null decision tested with the chosen prior still rejects at most at its level
+    rng = random.Random(11)
+    trials, rejected = 5000, 0
+    for _ in range(trials):
+        pool = Pool()
+        for _ in range(2):
+            values = _draws(rng, 1.0, rng.choice((2, 3)))
+            mean = sum(values) / len(values)
+            pool.add(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1),
+                     len(values) - 1)
+        prior = combine(pool, Prior(1.0, 5.0, "calibration"))
+        rejected += moderated(_draws(rng, 1.0, 3), prior).p <= 0.01
+    assert rejected / trials <= 0.015

@@ -140,13 +140,22 @@ class Pool:
                    float(state.get("sum_ss", 0.0)))
 
 
+LOOSE = 0.05  # the calibration's upper bound is set aside once the decisions show, at
+# this level, that the paired spread is smaller (a one-sided F test)
+
+
 def combine(pool: Pool, calibration: Prior | None, floor_s2: float = 0.0) -> Prior:
     """The prior a decision uses: the run's decisions once they carry at least as many
-    degrees of freedom as the calibration (and five decisions), before that both,
+    degrees of freedom as the calibration (and five decisions), or as soon as they show
+    the calibration's upper bound to be loose (pairing cancels most of the seed-to-seed
+    spread the calibration sees: a one-sided F test at LOOSE); before that both,
     weighted by their degrees of freedom; never below `floor_s2`."""
     pooled = pool.prior()
     if pooled is not None and (calibration is None or (pool.count >= 5 and pooled.df >= calibration.df)):
         chosen = pooled
+    elif pooled is not None and calibration is not None and _loose(pooled, calibration):
+        chosen = Prior(pooled.s2, pooled.df,
+                       f"{pooled.source}; the calibration's upper bound is loose")
     elif pooled is not None and calibration is not None:
         df = pooled.df + calibration.df
         s2 = (pooled.df * pooled.s2 + calibration.df * calibration.s2) / df
@@ -156,6 +165,13 @@ def combine(pool: Pool, calibration: Prior | None, floor_s2: float = 0.0) -> Pri
     if chosen.df > 0 and chosen.s2 < floor_s2:
         return Prior(floor_s2, chosen.df, chosen.source + ", raised to the re-run noise floor")
     return chosen
+
+
+def _loose(pooled: Prior, calibration: Prior) -> bool:
+    """Is the pooled variance significantly below the calibration's bound?"""
+    if pooled.df < 2 or calibration.df < 1 or pooled.s2 <= 0 or calibration.s2 <= 0:
+        return False
+    return pooled.s2 < calibration.s2 * float(sps.f.ppf(LOOSE, pooled.df, calibration.df))
 
 
 @dataclass(frozen=True)
