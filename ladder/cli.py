@@ -275,7 +275,14 @@ def prompt() -> int:
     type=click.Path(file_okay=False),
     help="Build the demo repository here instead of a temporary directory.",
 )
-@click.option("--iterations", type=click.IntRange(1), default=20, show_default=True)
+@click.option(
+    "--evaluations",
+    type=click.IntRange(2),
+    default=64,
+    show_default=True,
+    help="Evaluation budget (refused and crashed proposals cost none).",
+)
+@click.option("--iterations", type=click.IntRange(1), default=None, help="Also cap iterations.")
 @click.option(
     "--workers", type=click.IntRange(1), default=2, show_default=True, help="Evaluation slots."
 )
@@ -287,7 +294,10 @@ def prompt() -> int:
     help="Most paired seeds per decision (a verified keep needs two).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="The run's random seed.")
-def demo(directory: str | None, iterations: int, workers: int, seeds: int, seed: int) -> int:
+def demo(
+    directory: str | None, evaluations: int, iterations: int | None, workers: int, seeds: int,
+    seed: int,
+) -> int:
     """The embedded default: a torch training program improved by the loop, guarded by level-5 lessons.
 
     Needs torch (pip install torch==2.13.0 for the CPU build); uses the GPU when there is one.
@@ -295,7 +305,8 @@ def demo(directory: str | None, iterations: int, workers: int, seeds: int, seed:
     from ladder.commands import demo as cmd
 
     return cmd.run(
-        directory=directory, iterations=iterations, workers=workers, seeds=seeds, seed=seed
+        directory=directory, evaluations=evaluations, iterations=iterations, workers=workers,
+        seeds=seeds, seed=seed,
     )
 
 

@@ -175,7 +175,10 @@ def test_demo_smoke_with_a_tiny_budget(tmp_path: Path) -> None:
     # it says first how its proposer is biased, and decides with the default settings
     assert proc.stdout.splitlines()[0].startswith("ladder demo: the proposer is biased")
     assert "scaling LEARNING_RATE up x8" in proc.stdout.splitlines()[0]
-    assert "fdr" not in (tmp_path / "demo" / ".ladder" / "agent.toml").read_text()
+    toml = (tmp_path / "demo" / ".ladder" / "agent.toml").read_text()
+    assert "fdr" not in toml
+    # the budget is in evaluations (refused proposals cost none); --iterations caps it too
+    assert "evaluations = 64" in toml and "iterations = 3" in toml
     assert "baseline" in proc.stdout
     assert "iterations 3:" in proc.stdout
     assert "best val_loss" in proc.stdout

@@ -68,8 +68,7 @@ editable = ["*.py"]
 eval = "{python} evaluate.py"
 timeout = 120
 seeds = {seeds}
-iterations = {iterations}
-workers = {workers}
+{budget}workers = {workers}
 strategy = "auto"
 seed = {seed}
 # A deliberately careless proposer: it likes deleting the input validation (and, with
@@ -91,6 +90,18 @@ margin = 1.0
 # Every decision setting is the default ([verify] in docs/verification.md): the demo's
 # keeps are held to the run's false-discovery rate of 0.05 like any other run's.
 """
+
+# The demo's budget is in evaluations, what a GPU user pays for: refused and crashed
+# proposals cost none, so a careless proposer still gets its good ideas evaluated (with
+# 20 iterations, about half of them refused by the hooks, a demo whose proposer tried the
+# small learning-rate step first never came back to the large one).
+EVALUATIONS = 64
+
+
+def _budget_lines(evaluations: int, iterations: int | None) -> str:
+    lines = f"evaluations = {evaluations}\n"
+    return lines + (f"iterations = {iterations}\n" if iterations else "")
+
 
 # The proposer's biases: (mutate weight key, weight, what it means in words). Every other
 # mutation weighs 1. Printed at the start of the demo, written into its agent.toml.
@@ -114,7 +125,8 @@ def _biases() -> str:
 def run(
     *,
     directory: str | None = None,
-    iterations: int = 20,
+    evaluations: int = EVALUATIONS,
+    iterations: int | None = None,
     workers: int = 2,
     seeds: int = 6,
     seed: int = 0,
@@ -142,8 +154,8 @@ def run(
         _setup(
             story,
             AGENT_TOML.format(
-                python=sys.executable, iterations=iterations, workers=workers, seeds=seeds,
-                seed=seed, weights=_weights(),
+                python=sys.executable, budget=_budget_lines(evaluations, iterations),
+                workers=workers, seeds=seeds, seed=seed, weights=_weights(),
             ),
         )
     print(
@@ -153,8 +165,8 @@ def run(
     )
     # The options override the configuration, so a second demo in the same directory
     # follows them too.
-    budget = ["--iterations", str(iterations), "--workers", str(workers), "--seeds", str(seeds),
-              "--seed", str(seed)]
+    budget = ["--evaluations", str(evaluations), "--workers", str(workers), "--seeds", str(seeds),
+              "--seed", str(seed), *(["--iterations", str(iterations)] if iterations else [])]
     proc = subprocess.run([sys.executable, "-m", "ladder", "agent", "run", *budget], cwd=root,
                           env=story.env)
     if proc.returncode != 0:

@@ -184,6 +184,21 @@ def test_a_replication_looks_again_when_its_first_fresh_seed_is_low() -> None:
     assert any("far above the fresh one" in r for r in lucky.reasons)
 
 
+def test_a_one_seed_keep_the_budget_cannot_replicate_is_not_kept() -> None:
+    decision = VerifiedDecision(CONFIG)
+    flagged = Verdict("quarantine", ("loss improved by 0.05", "shown on one seed: replicated "
+                                     "on fresh seeds before it is kept"),
+                      {"pending": "one-seed", "effect": 0.05, "n": 1, "p": 0.002})
+    verdict = decision.recheck(flagged, [], [], decision.recheck_plan(flagged, slots=2))
+    assert isinstance(verdict, Verdict) and verdict.status == "discard"
+    assert "budget ended before its replication" in verdict.reasons[-1]
+    large = Verdict("quarantine", ("loss improved by 3", "large effect: 5 robust sigmas",
+                                   "re-checked on fresh seeds before it is kept"),
+                    {"pending": "large-effect", "effect": 3.0, "n": 2, "p": 1e-4})
+    waiting = decision.recheck(large, [], [], decision.recheck_plan(large, slots=2))
+    assert isinstance(waiting, Verdict) and waiting.status == "quarantine"  # a person looks
+
+
 def test_a_crashed_seed_is_a_crash_at_once(tmp_path: Path) -> None:
     world = World(faults={"# boom": lambda r, t: replace(r, ok=False, reason="exit code 1",
                                                         tail="Traceback: boom")})

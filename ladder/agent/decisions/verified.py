@@ -373,6 +373,11 @@ class VerifiedDecision:
         target = config.target
         kind = str(flagged.stats.get("pending", "artifact"))
         stats = {k: v for k, v in flagged.stats.items() if k != "pending"}
+        if not candidate and kind == "one-seed":
+            # one seed is not a verified keep, and nobody should be asked to judge it
+            reasons = (*flagged.reasons[:-1], "not kept: the evaluation budget ended before "
+                       "its replication on fresh seeds")
+            return self._final(Verdict("discard", reasons, {**stats, "stop": "budget"}), p=1.0)
         if not candidate:
             reasons = (*flagged.reasons, "the evaluation budget could not pay for the re-check; "
                        "a person decides (`ladder agent review`)")
