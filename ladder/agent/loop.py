@@ -493,7 +493,7 @@ class Run:
         `first`: the index of `seeds[0]` in the parent's seed sequence (its keys)."""
         jobs: list[EvalJob] = []
         for k, seed in enumerate(seeds, start=first):
-            jobs.append(self._job(f"{parent}/s{k}", parent_tree, seed))
+            jobs.append(self._job(self._parent_key(parent, k), parent_tree, seed))
             jobs.append(self._job(f"{candidate}/s{k}", tree, seed))
         return jobs
 
@@ -656,9 +656,25 @@ class Run:
     # --- evaluation ----------------------------------------------------------------
 
     def _parent_seeds(self, parent: str, start: int, n: int) -> list[int]:
-        """Seeds `start`.. of a parent's own sequence (its results on them are shared)."""
-        return [derive_seed(self.config.seed, self.run_id, "parent", parent, k)
+        """Seeds `start`.. of the parents' sequence (a parent's results on them are
+        shared by its candidates). Every parent has the same sequence, so a kept
+        candidate, evaluated on its parent's seeds, already has results on its own."""
+        return [derive_seed(self.config.seed, self.run_id, "parent", k)
                 for k in range(start, start + n)]
+
+    def _parent_key(self, head: str, k: int) -> str:
+        """The result key of a parent on its seed `k`: a kept candidate's own results on
+        the seeds its decision (or re-check) used serve as its results as a parent."""
+        if not head.startswith("parent/"):
+            return f"{head}/s{k}"
+        sha = head.removeprefix("parent/")
+        it = next((c.iteration for c in reversed(self.history)
+                   if c.commit == sha and c.status == "keep"), None)
+        if it is not None:
+            for own in (f"it{it}/candidate/s{k}", f"it{it}/recheck-candidate/s{k}"):
+                if own in self.evals:
+                    return own
+        return f"{head}/s{k}"
 
     def _seeds(self, it: int, n: int) -> list[int]:
         return [derive_seed(self.config.seed, self.run_id, it, "eval", k) for k in range(n)]

@@ -53,15 +53,41 @@ def test_every_candidate_is_paired_with_its_parent_on_the_same_seeds(tmp_path: P
             assert parent.seed == run.evals[key].seed
 
 
-def test_a_kept_candidate_is_a_parent_with_seeds_of_its_own(tmp_path: Path) -> None:
-    # its own decision's results are not reused: they were selected for being good
-    run, ws, _ = loop_run(tmp_path, [move(-0.5), move(+1.0)])
+def test_a_kept_candidate_serves_as_a_parent_with_its_own_results(tmp_path: Path) -> None:
+    # every parent has the same seed sequence, so a kept candidate already has results on
+    # the seeds its decision used: the next decision pays for the new candidate only
+    world = World()
+    run, ws, _ = loop_run(tmp_path, [move(-0.5), LOSER], world=world)
     started(run, ws)
     assert run.iterate(1).status == "keep"
+    used = _keys(run.evals, "it1/candidate/") + _keys(run.evals, "it1/recheck-candidate/")
+    before = world.count
     assert run.iterate(2).status == "discard"
+    assert world.count - before == 1  # the loser's one seed; the parent's is its keep's
     kept = run.history[1].commit
-    mine = run.evals[f"parent/{kept}/s0"]
-    assert mine.seed not in {r.seed for k, r in run.evals.items() if k.startswith("it1/")}
+    assert not _keys(run.evals, f"parent/{kept}/")
+    parent_s0 = next(k for k in used if k.endswith("/s0"))
+    assert run.evals["it2/candidate/s0"].seed == run.evals[parent_s0].seed
+
+
+def test_a_kept_parent_is_evaluated_on_the_seeds_its_decision_did_not_use(
+    tmp_path: Path,
+) -> None:
+    # small improvements after the keep look further than the keep's seeds: the kept
+    # parent is evaluated there, on the same sequence's next seeds, and nowhere twice
+    run, ws, _ = loop_run(tmp_path, [move(-0.5)] + [move(-0.02)] * 6)
+    started(run, ws)
+    assert run.iterate(1).status == "keep"
+    kept = run.history[1].commit
+    own = {int(k.rsplit("/s", 1)[1]): r for k, r in run.evals.items() if k.startswith("it1/")}
+    for it in range(2, 8):
+        run.iterate(it)
+    fresh = {int(k.rsplit("/s", 1)[1]): run.evals[k] for k in _keys(run.evals, f"parent/{kept}/")}
+    assert fresh and not fresh.keys() & own.keys()
+    for it in range(2, 8):
+        for key in _keys(run.evals, f"it{it}/candidate/"):
+            k = int(key.rsplit("/s", 1)[1])
+            assert {**own, **fresh}[k].seed == run.evals[key].seed
 
 
 @pytest.mark.parametrize(
