@@ -36,6 +36,12 @@ Policies, the same proposer and run seed, the same evaluation budget:
 - oracle: the same loop with a decision that keeps exactly the truly better candidates,
   paying crude's evaluations, one seed a decision (the yardstick of what was possible).
 
+Near a tuned baseline the report adds a ceiling: the true gain kept by a test given
+about six times the budget -- every proposal of the baseline evaluated on the full seed
+cap, then Benjamini-Hochberg at 0.05 over all of them with every p-value in hand (more
+powerful than any online rule). Set against crude's gain it says whether the world leaves
+the target within reach of any rule that controls false keeps at this seed cap.
+
 Injections (verified only, separate replicates in the near world): an artifact at a random
 decision -- an evaluation that skips its work (a large gain in 1/30 of the time) or
 ignores its seed (the same large gain on every seed) -- must be quarantined; a genuine
@@ -342,6 +348,7 @@ class Outcome:
     claimed: float = 0.0
     ci: tuple[float, float] | None = None
     stop: str = ""
+    ceiling: float = math.nan  # near world: what an ideal capped test could keep (below)
 
 
 def config_for(policy: str, budget: int, seeds: int) -> AgentConfig:
@@ -425,12 +432,41 @@ def score(out: Outcome, run: Run, workspace: MemoryWorkspace, world: World, plan
         out.ci = (float(ci[0]), float(ci[1])) if ci else None
     elif top.status == "baseline" and not run.decision.unverified:
         out.ci = (0.0, 0.0)  # nothing kept: the claim is "no gain", exactly
+    if world.kind == "near" and out.policy == "verified" and not planted_at:
+        offered = [true_loss(base) - true_loss(c.commit) for c in run.history[1:]
+                   if c.commit and c.parent == base]
+        out.ceiling = ceiling(offered, run.config.seeds, world)
     planted = [d for d in run.history if d.iteration == planted_at]
     if planted:
         rec = [r["data"] for r in run.journal.records() if r["kind"] == "decision"
                and r["data"]["iteration"] == planted_at]
         if rec:
             out.planted_label = str(rec[0]["verdict"]["stats"].get("label", ""))
+
+
+def ceiling(effects: Sequence[float], seeds: int, world: World, draws: int = 200) -> float:
+    """The expected true gain kept by a test with far more than the budget: every one of
+    the baseline's proposals (`effects`, true improvements) evaluated on the full seed
+    cap, a one-sided t test each, and Benjamini-Hochberg at 0.05 over all of them at
+    once -- offline, with every p-value in hand, which no online rule matches. A keep of
+    a harmful proposal counts against the gain. Averaged over `draws` simulated noises."""
+    import numpy as np
+    from scipy import stats as sps
+
+    if not effects:
+        return 0.0
+    rng = np.random.default_rng(world.seed)
+    sd = world.noise * math.sqrt(2 * (SPECIFIC_SD**2 + NONDET_SD**2))  # a paired difference
+    e = np.asarray(effects, dtype=float)
+    m, df = len(e), seeds - 1
+    mean = e + rng.normal(0.0, sd / math.sqrt(seeds), (draws, m))
+    spread = sd * np.sqrt(rng.chisquare(df, (draws, m)) / df)
+    p = sps.t.sf(mean / (spread / math.sqrt(seeds)), df)
+    order = np.sort(p, axis=1)
+    passed = order <= 0.05 * np.arange(1, m + 1) / m
+    kept = np.where(passed.any(axis=1), m - np.argmax(passed[:, ::-1], axis=1), 0)
+    cut = np.where(kept > 0, order[np.arange(draws), np.maximum(kept - 1, 0)], -1.0)
+    return float(np.mean(np.sum(np.where(p <= cut[:, None], e, 0.0), axis=1)))
 
 
 _SCRATCH = "LADDER_BENCH_DIR"  # set by main(): every process works in its own subdirectory
@@ -529,6 +565,12 @@ def report(outs: Sequence[Outcome], args: argparse.Namespace, elapsed: float,
             print(f"{world:<7} {label:<20} {s['median_gain']:>16.3f} {share:>9.0%} "
                   f"{s['false_share']:>10.1%} {s['keeps']:>9.2f} {s['evals_per_true_keep']:>15.1f} "
                   f"{s['any_keep']:>8.0%} {cov:>9} {s['quarantined']:>15.2f}")
+    near = [o.ceiling for o in groups.get(("near", "verified"), []) if not math.isnan(o.ceiling)]
+    if near:
+        print(f"\nnear, ceiling: every proposal of the baseline on {args.seeds} seeds (about six "
+              "times the budget), Benjamini-Hochberg at 0.05 over all of them, keeps a true "
+              f"gain of {statistics.median(near):.3f} (median over runs); 1.5x crude's median is "
+              f"{1.5 * table[('near', 'crude')]['median_gain']:.3f}")
     targets: list[tuple[str, bool, str]] = []
     for world in worlds:
         if world == "null" or world in REPORTED:
