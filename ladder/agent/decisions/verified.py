@@ -402,7 +402,8 @@ class VerifiedDecision:
                  f"on {fresh.n} fresh seed(s) no anomaly showed; improvement {fresh.mean:.4g}"
                  f"{_interval_words(fresh_ci)}, p={fresh.p:.3g}")
         if kind != "artifact" and not persisted:
-            consistent = _consistent(first, int(stats.get("n", 0) or 0), fresh)
+            consistent = _consistent(first, int(stats.get("n", 0) or 0), fresh,
+                                     self._bound_sd(target.name))
             failed_guard = [n for n, g in fresh_guards.items() if g.get("clear")]
             shown = _z(fresh.p) >= _replication_bound(plan, len(candidate))
             replicated = shown and consistent and not failed_guard
@@ -431,6 +432,12 @@ class VerifiedDecision:
         reasons = (*kept, words,
                    "a person decides: `ladder agent review RUN --keep IT` or `--reject IT`")
         return self._final(Verdict("quarantine", reasons, stats), p=1.0)
+
+    def _bound_sd(self, name: str) -> float:
+        """The calibration's upper bound on the sd of metric `name`'s paired difference
+        (0 without a calibration)."""
+        cal = (self.calibration.get("priors") or {}).get(name)
+        return math.sqrt(float(cal["s2"])) if cal else 0.0
 
     def _recheck_guards(self, pairs: Sequence[Pair]) -> dict[str, Any]:
         """Whether a guard clearly regressed on a re-check's fresh seeds."""
@@ -568,11 +575,17 @@ def _replication_bound(plan: Plan | None, seen: int) -> float:
     return design.bounds()[index]
 
 
-def _consistent(first: float, n_first: int, fresh: Moderated) -> bool:
-    """Is the first estimate within reach of the fresh one (one-sided, CONSISTENT_ALPHA)?"""
-    if fresh.df <= 0 or fresh.sd <= 0 or n_first < 1:
+def _consistent(first: float, n_first: int, fresh: Moderated, bound_sd: float = 0.0) -> bool:
+    """Is the first estimate within reach of the fresh one (one-sided, CONSISTENT_ALPHA)?
+    Judged on the larger of the pooled spread and the calibration's upper bound: a real
+    change's paired spread grows with its size (doubling a learning rate moves the loss
+    by a different amount on every seed), so a spread pooled from small changes -- early
+    in a run, from two of them -- called a real gain's 0.15 against 0.10 "far above".
+    The fresh seeds' own test (`shown`) still decides whether the gain is real."""
+    sd = max(fresh.sd, bound_sd)
+    if fresh.df <= 0 or sd <= 0 or n_first < 1:
         return True
-    se = fresh.sd * math.sqrt(1 / n_first + 1 / fresh.n)
+    se = sd * math.sqrt(1 / n_first + 1 / fresh.n)
     z = (first - fresh.mean) / se
     return float(sps.t.sf(z, fresh.df)) >= CONSISTENT_ALPHA
 
