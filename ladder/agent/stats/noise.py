@@ -145,18 +145,13 @@ LOOSE = 0.05  # the calibration's upper bound is set aside once the decisions sh
 
 
 def combine(pool: Pool, calibration: Prior | None, floor_s2: float = 0.0) -> Prior:
-    """The prior a decision uses: the run's decisions once their seeds carry at least as
-    many degrees of freedom as the calibration (and five decisions), or as soon as they show
+    """The prior a decision uses: the run's decisions once they carry at least as many
+    degrees of freedom as the calibration (and five decisions), or as soon as they show
     the calibration's upper bound to be loose (pairing cancels most of the seed-to-seed
     spread the calibration sees: a one-sided F test at LOOSE); before that both,
     weighted by their degrees of freedom; never below `floor_s2`."""
     pooled = pool.prior()
-    # Taking over is judged on the seeds' degrees of freedom behind the pooled variance,
-    # not on d0 (how alike the decisions' spreads are, which the stopping rule disperses:
-    # a candidate that looked on after a lucky first seed has a wide spread). Judged on
-    # d0, one such decision late in a run handed the choice back to the calibration's
-    # upper bound, twice the pooled sd, for the rest of the run.
-    if pooled is not None and (calibration is None or (pool.count >= 5 and pool.df >= calibration.df)):
+    if pooled is not None and (calibration is None or (pool.count >= 5 and pooled.df >= calibration.df)):
         chosen = pooled
     elif pooled is not None and calibration is not None and _loose(pooled, calibration):
         chosen = Prior(pooled.s2, pooled.df,
