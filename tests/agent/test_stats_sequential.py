@@ -114,11 +114,23 @@ def test_the_p_value_is_below_alpha_exactly_when_the_boundary_is_crossed(
     k = min(k, cap - 1)
     bound = design.bounds()[k]
     p = design.p_value(k, z)
+    floor = float(sps.norm.isf(min(0.5, 4 * alpha)))
+    spends_alpha = all(abs(b - floor) > 1e-9 for b in design.bounds())
     if z >= bound:
         assert p <= alpha * (1 + 1e-6)
-    elif k == cap - 1:  # the last look: not crossed means not significant
+    elif k == cap - 1 and spends_alpha:  # the last look: not crossed means not significant
         assert p > alpha * (1 - 1e-6)
+    # (a design held at its floor spends less than alpha, so a p-value below alpha can
+    # come without a crossing; the decision then tells ADDIS p = 1: verified._final)
     assert design.p_value(k, z + 0.1) <= p  # more evidence, a smaller p
+
+
+def test_an_underspent_design_can_give_p_below_alpha_without_a_crossing() -> None:
+    # found by the property above: alpha 0.094 over 11 looks holds the last boundary at its
+    # floor, so z = 0 there (not crossed) has p < alpha; the decision reports such a p as 1
+    design = Design(0.09375, schedule(1, 1, 11))
+    assert 0.0 < design.bounds()[-1] == pytest.approx(float(sps.norm.isf(4 * 0.09375)))
+    assert design.p_value(10, 0.0) < 0.09375
 
 
 def test_the_stagewise_p_value_is_uniform_under_the_null() -> None:
