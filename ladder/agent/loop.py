@@ -268,7 +268,7 @@ class Run:
         tree = self.ws.checkout(PARENT_SLOT, sha)
         n = max(1, self.decision.calibration_seeds)
         if self.config.shares_parent:
-            seeds = self._parent_seeds(sha, 0, n)
+            seeds = self._parent_seeds(0, n)
             head = f"parent/{sha}" if tag == "baseline" else f"it0/{tag}"
         else:
             seeds, head = self._seeds(0, n), f"it0/{tag}"
@@ -405,7 +405,7 @@ class Run:
         the parent (or of use to the candidates after it)."""
         plan = self.decision.recheck_plan(flagged, self.parts.executor.slots)
         if self.config.shares_parent:
-            seeds = self._parent_seeds(parent, used, plan.cap)
+            seeds = self._parent_seeds(used, plan.cap)
             parent_key, first = f"parent/{parent}", used
         else:
             seeds = [derive_seed(self.config.seed, self.run_id, it, "recheck", k)
@@ -467,7 +467,7 @@ class Run:
         if self.config.shares_parent:
             # The parent's own seeds, evaluated once and shared by every candidate
             # compared with it: a look costs the candidate's evaluations only.
-            seeds = self._parent_seeds(parent, 0, plan.cap)
+            seeds = self._parent_seeds(0, plan.cap)
             parent_key = f"parent/{parent}"
         else:
             seeds = self._seeds(it, plan.cap)
@@ -491,9 +491,11 @@ class Run:
         """Parent and candidate on each seed, the two jobs of a seed adjacent: with two
         slots they run side by side under the same machine load (paired wall time).
         `first`: the index of `seeds[0]` in the parent's seed sequence (its keys)."""
+        kept = self._kept_at(parent.removeprefix("parent/")) if parent.startswith("parent/") \
+            else None
         jobs: list[EvalJob] = []
         for k, seed in enumerate(seeds, start=first):
-            jobs.append(self._job(self._parent_key(parent, k), parent_tree, seed))
+            jobs.append(self._job(self._parent_key(parent, kept, k), parent_tree, seed))
             jobs.append(self._job(f"{candidate}/s{k}", tree, seed))
         return jobs
 
@@ -655,23 +657,24 @@ class Run:
 
     # --- evaluation ----------------------------------------------------------------
 
-    def _parent_seeds(self, parent: str, start: int, n: int) -> list[int]:
+    def _parent_seeds(self, start: int, n: int) -> list[int]:
         """Seeds `start`.. of the parents' sequence (a parent's results on them are
         shared by its candidates). Every parent has the same sequence, so a kept
         candidate, evaluated on its parent's seeds, already has results on its own."""
         return [derive_seed(self.config.seed, self.run_id, "parent", k)
                 for k in range(start, start + n)]
 
-    def _parent_key(self, head: str, k: int) -> str:
-        """The result key of a parent on its seed `k`: a kept candidate's own results on
-        the seeds its decision (or re-check) used serve as its results as a parent."""
-        if not head.startswith("parent/"):
-            return f"{head}/s{k}"
-        sha = head.removeprefix("parent/")
-        it = next((c.iteration for c in reversed(self.history)
-                   if c.commit == sha and c.status == "keep"), None)
-        if it is not None:
-            for own in (f"it{it}/candidate/s{k}", f"it{it}/recheck-candidate/s{k}"):
+    def _kept_at(self, sha: str) -> int | None:
+        """The iteration that kept commit `sha` (None: the baseline, or not kept)."""
+        return next((c.iteration for c in reversed(self.history)
+                     if c.commit == sha and c.status == "keep"), None)
+
+    def _parent_key(self, head: str, kept: int | None, k: int) -> str:
+        """The result key of a parent (`head`) on its seed `k`: a candidate kept at
+        iteration `kept` has its own results, from its decision or its re-check, on the
+        seeds those used, and they serve as its results as a parent."""
+        if kept is not None:
+            for own in (f"it{kept}/candidate/s{k}", f"it{kept}/recheck-candidate/s{k}"):
                 if own in self.evals:
                     return own
         return f"{head}/s{k}"

@@ -73,6 +73,12 @@ def test_one_look_is_the_fixed_sample_test() -> None:
     assert design.p_value(0, 1.5) == pytest.approx(float(sps.norm.sf(1.5)), abs=1e-12)
 
 
+def _spends_alpha(design: Design, alpha: float) -> bool:
+    """No boundary is held at its floor (one-sided p 4 alpha): the design spends alpha."""
+    floor = float(sps.norm.isf(min(0.5, 4 * alpha)))
+    return all(abs(b - floor) > 1e-9 for b in design.bounds())
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     alpha=st.floats(0.0005, 0.2),
@@ -86,8 +92,7 @@ def test_every_design_spends_exactly_its_alpha(
 ) -> None:
     design = Design(alpha, schedule(step, step, cap), gamma, first=2, futility_power=power)
     up, _ = crossing(design.looks, design.bounds(), design.futility())
-    floor = float(sps.norm.isf(min(0.5, 4 * alpha)))
-    if all(abs(b - floor) > 1e-9 for b in design.bounds()):  # no boundary held at its floor
+    if _spends_alpha(design, alpha):  # no boundary held at its floor
         assert math.fsum(up) == pytest.approx(alpha, rel=1e-6)
     else:  # futility left less null mass than alpha at the end: never more
         assert math.fsum(up) <= alpha * (1 + 1e-6)
@@ -114,8 +119,7 @@ def test_the_p_value_is_below_alpha_exactly_when_the_boundary_is_crossed(
     k = min(k, cap - 1)
     bound = design.bounds()[k]
     p = design.p_value(k, z)
-    floor = float(sps.norm.isf(min(0.5, 4 * alpha)))
-    spends_alpha = all(abs(b - floor) > 1e-9 for b in design.bounds())
+    spends_alpha = _spends_alpha(design, alpha)
     if z >= bound:
         assert p <= alpha * (1 + 1e-6)
     elif k == cap - 1 and spends_alpha:  # the last look: not crossed means not significant

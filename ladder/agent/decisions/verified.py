@@ -144,7 +144,7 @@ class VerifiedDecision:
 
     def prior(self, name: str) -> Prior:
         """The variance prior of metric `name`'s paired difference (relative for guards)."""
-        cal = (self.calibration.get("priors") or {}).get(name)
+        cal = self._calibrated(name)
         calibration = Prior(float(cal["s2"]), float(cal["df"]), str(cal["source"])) if cal else None
         floor = float(cal.get("floor", 0.0)) if cal else 0.0
         return combine(self.pools.get(name, Pool()), calibration, floor)
@@ -433,10 +433,14 @@ class VerifiedDecision:
                    "a person decides: `ladder agent review RUN --keep IT` or `--reject IT`")
         return self._final(Verdict("quarantine", reasons, stats), p=1.0)
 
+    def _calibrated(self, name: str) -> Mapping[str, Any] | None:
+        """The calibration's prior record of metric `name` (None before calibration)."""
+        return (self.calibration.get("priors") or {}).get(name)
+
     def _bound_sd(self, name: str) -> float:
         """The calibration's upper bound on the sd of metric `name`'s paired difference
         (0 without a calibration)."""
-        cal = (self.calibration.get("priors") or {}).get(name)
+        cal = self._calibrated(name)
         return math.sqrt(float(cal["s2"])) if cal else 0.0
 
     def _recheck_guards(self, pairs: Sequence[Pair]) -> dict[str, Any]:
