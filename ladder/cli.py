@@ -493,18 +493,24 @@ def try_(message: str) -> int:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("agent", type=click.Choice(["claude", "codex"]))
-def guard(agent: str) -> int:
+@click.option("--after", is_flag=True,
+              help="The post-tool check: did the call leave protected files, hooks, lessons "
+                   "and hook config as they were?")
+def guard(agent: str, after: bool) -> int:
     """Judge a coding agent's edit before it lands: the agent's pre-tool hook runs this.
 
     \b
     Reads the hook event (JSON) on stdin, computes the file the edit would produce,
-    and runs the level-5 rules on it (protect included). Exit 0: allowed, silently.
-    Exit 2: blocked, the lessons on stderr (the model reads them). Installed by
-    `ladder hooks install --agent claude|codex`. See docs/agents.md.
+    and runs the level-5 rules on it (protect included); shell commands that would
+    switch enforcement off are refused. Exit 0: allowed, silently. Exit 2: blocked,
+    the lessons on stderr (the model reads them). With --after (the post-tool hook):
+    exit 2 and what changed when the call touched a protected file, a hook, a lesson
+    or git's hook config. Installed by `ladder hooks install --agent claude|codex`.
+    See docs/agents.md.
     """
     from ladder.commands import guard as cmd
 
-    return cmd.run(agent)
+    return cmd.run(agent, after=after)
 
 
 @cli.group(context_settings=CONTEXT)

@@ -68,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ladder.commands import guard
 
         return guard.run(args[1])
+    if len(args) == 3 and args[0] == "guard" and args[2] == "--after" and not args[1].startswith("-"):
+        from ladder.commands import guard
+
+        return guard.run(args[1], after=True)
     return _guarded(lambda: _invoke_cli(args))
 
 

@@ -88,6 +88,10 @@ def test_edits_breaking_require_call_are_blocked(root: Path, tool: str, tool_inp
         pytest.param("Bash", {"command": "mv evaluate.py old_evaluate.py"}, id="bash-mv"),
         pytest.param("Bash", {"command": "sed -i 's/1.0/99.0/' evaluate.py"}, id="bash-sed-i"),
         pytest.param("Bash", {"command": "sudo cp /tmp/fake.py evaluate.py"}, id="bash-cp-onto"),
+        pytest.param("Bash", {"command": "perl -pi -e 's/1.0/99.0/' evaluate.py"}, id="bash-perl-pi"),
+        pytest.param("Bash", {"command": "bash -c 'rm evaluate.py'"}, id="bash-c"),
+        pytest.param("Bash", {"command": "find . -name 'evaluate.*' -exec sed -i s/1/9/ {} +"}, id="find-exec"),
+        pytest.param("Bash", {"command": "F=evaluate.py; truncate -s 0 $F"}, id="bash-variable"),
     ],
 )
 def test_changes_to_a_protected_file_are_blocked(root: Path, tool: str, tool_input: dict[str, object]) -> None:
@@ -96,6 +100,40 @@ def test_changes_to_a_protected_file_are_blocked(root: Path, tool: str, tool_inp
             tool_input = {**tool_input, key: str(root / str(tool_input[key]))}
     proc = run_guard("claude", event(root, tool, tool_input), root)
     _blocked(proc, EVALUATOR.title, "evaluate.py is protected", "leave protected files unchanged")
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["python train.py > run.log 2>&1", "git checkout -b x", "git checkout HEAD~1 -- model.py"],
+)
+def test_shell_commands_that_leave_protected_files_alone_pass(root: Path, command: str) -> None:
+    _allowed(run_guard("claude", event(root, "Bash", {"command": command}), root))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "git commit --no-verify -m 'skip the hook'",
+        "git -c core.hooksPath=/dev/null commit -m x",
+        "SKIP=ladder-check git commit -m x",
+        "sed -i 's/level = 5/level = 1/' .ladder/lessons/evaluator-is-ground-truth.toml",
+    ],
+)
+def test_switching_enforcement_off_is_blocked(root: Path, command: str) -> None:
+    proc = run_guard("claude", event(root, "Bash", {"command": command}), root)
+    assert proc.returncode == 2
+    assert "this command is blocked" in proc.stderr
+    assert "not the agent's to switch off" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "name", [".ladder/lessons/evaluator-is-ground-truth.toml", ".pre-commit-config.yaml",
+             ".claude/settings.json", ".git/hooks/pre-commit"],
+)
+def test_an_edit_tool_cannot_rewrite_the_enforcement(root: Path, name: str) -> None:
+    proc = run_guard("claude", event(root, "Write", {"file_path": str(root / name), "content": "x"}), root)
+    assert proc.returncode == 2
+    assert f"it writes {name}, where the enforcement lives" in proc.stderr
 
 
 def test_a_relative_cwd_inside_the_repo_still_finds_it(root: Path) -> None:

@@ -46,7 +46,9 @@ def test_install_merges_into_existing_claude_settings_and_keeps_user_hooks(root:
     assert proc.returncode == 0, proc.stderr
     data = json.loads(settings.read_text(encoding="utf-8"))
     assert data["permissions"] == USER_SETTINGS["permissions"]
-    assert data["hooks"]["PostToolUse"] == USER_SETTINGS["hooks"]["PostToolUse"]
+    user_after, ours_after = data["hooks"]["PostToolUse"]
+    assert user_after == USER_SETTINGS["hooks"]["PostToolUse"][0]
+    assert ours_after["hooks"] == [{"type": "command", "command": "ladder guard claude --after || exit 2"}]
     user, ours = data["hooks"]["PreToolUse"]
     assert user == USER_SETTINGS["hooks"]["PreToolUse"][0]
     assert ours["matcher"] == "Edit|Write|MultiEdit|NotebookEdit|Bash"
@@ -71,7 +73,12 @@ def test_a_user_tuned_matcher_is_kept(root: Path) -> None:
                                        "hooks": [{"type": "command", "command": "/opt/venv/bin/ladder guard claude"}]}]}}
     settings.write_text(json.dumps(mine), encoding="utf-8")
     assert ladder(root, "hooks", "install", "--agent", "claude").returncode == 0
-    assert json.loads(settings.read_text(encoding="utf-8")) == mine
+    data = json.loads(settings.read_text(encoding="utf-8"))
+    assert data["hooks"]["PreToolUse"] == mine["hooks"]["PreToolUse"]
+    (after,) = data["hooks"]["PostToolUse"]  # an install from before the post-tool check gains it
+    assert after["hooks"][0]["command"] == "ladder guard claude --after || exit 2"
+    assert ladder(root, "hooks", "install", "--agent", "claude").returncode == 0
+    assert json.loads(settings.read_text(encoding="utf-8")) == data
 
 
 def test_the_installed_claude_hook_blocks_a_violating_edit_and_allows_a_compliant_one(root: Path) -> None:
@@ -109,6 +116,8 @@ def test_codex_hooks_file(root: Path) -> None:
     data = json.loads((root / ".codex" / "hooks.json").read_text(encoding="utf-8"))
     assert data["hooks"]["PreToolUse"] == [{"matcher": "apply_patch|Bash", "hooks": [
         {"type": "command", "command": "ladder guard codex || exit 2"}]}]
+    assert data["hooks"]["PostToolUse"] == [{"matcher": "apply_patch|Bash", "hooks": [
+        {"type": "command", "command": "ladder guard codex --after || exit 2"}]}]
 
 
 def test_aider_config_keeps_comments_and_user_keys(root: Path) -> None:

@@ -48,6 +48,33 @@ class GuardRefusal(Exception):
     """The guard cannot decide (an unparseable event, a patch it cannot apply): fail closed."""
 
 
+class SwitchesOff(GuardRefusal):
+    """The call would switch enforcement off: hooks skipped or removed, lessons lowered."""
+
+
+_HOOKS = {"pre-commit", "pre-push", "commit-msg", "prepare-commit-msg", "pre-merge-commit",
+          "pre-rebase", "post-checkout", "post-merge", "pre-applypatch", "applypatch-msg"}
+_AGENT_HOOKS = {(".claude", "settings.json"), (".claude", "settings.local.json"),
+                (".codex", "hooks.json"), (".codex", "config.toml")}
+
+
+def holds_enforcement(path: str) -> bool:
+    """Is `path` (repo-relative or absolute; "\\x00" for a piece the guard cannot know)
+    where enforcement lives: lessons and config (.ladder/), the pre-commit config, git's
+    hooks and config, an agent's hook settings? Plain string checks: the guard's fast
+    path asks this of every edit."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    for i, part in enumerate(parts):
+        if part in (".ladder", ".pre-commit-config.yaml", ".pre-commit-config.yml"):
+            return True
+        if part == ".git" and i + 1 < len(parts) and parts[i + 1] in ("hooks", "config"):
+            return True
+    if len(parts) >= 2 and ((parts[-2] == "hooks" and parts[-1] in _HOOKS) or tuple(parts[-2:]) in _AGENT_HOOKS):
+        return True
+    # a git directory the command computes (`$(git rev-parse --git-dir)/config`)
+    return "\x00" in path and (parts[-1:] == ["config"] or "hooks" in parts)
+
+
 class Agent(Protocol):
     @property
     def name(self) -> str: ...

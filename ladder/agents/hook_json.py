@@ -1,9 +1,15 @@
-"""Merge a `PreToolUse` command hook into a Claude-Code-style JSON hooks file.
+"""Merge ladder's `PreToolUse` and `PostToolUse` command hooks into a Claude-Code-style
+JSON hooks file.
 
 Claude Code (`.claude/settings.json`) and Codex (`.codex/hooks.json`) share one shape:
 
     {"hooks": {"PreToolUse": [{"matcher": "Edit|Write", "hooks": [
-        {"type": "command", "command": "ladder guard claude || exit 2"}]}]}}
+        {"type": "command", "command": "ladder guard claude || exit 2"}]}],
+               "PostToolUse": [{"matcher": "Edit|Write", "hooks": [
+        {"type": "command", "command": "ladder guard claude --after || exit 2"}]}]}}
+
+The pre-tool hook judges what a call says it will do; the post-tool hook checks what it
+did (ladder.agents.intact).
 
 `ensure` appends ladder's matcher group and leaves every other key, event, group and
 hook as it was (JSON has no comments to lose; key order is kept). A file that already
@@ -23,17 +29,18 @@ if TYPE_CHECKING:
     from ladder.agents.base import AgentStatus
 
 EVENT = "PreToolUse"
+AFTER = "PostToolUse"
 
 
-def command_for(agent: str) -> str:
+def command_for(agent: str, event: str = EVENT) -> str:
     # `|| exit 2`: any failure of the guard itself (ladder not on PATH, a crash) becomes
     # a block with its message shown, never a silent allow (both agents treat exit codes
     # other than 0 and 2 as a non-blocking error).
-    return f"ladder guard {agent} || exit 2"
+    return f"{marker(agent, event)} || exit 2"
 
 
-def marker(agent: str) -> str:
-    return f"ladder guard {agent}"
+def marker(agent: str, event: str = EVENT) -> str:
+    return f"ladder guard {agent}" + (" --after" if event == AFTER else "")
 
 
 def load(path: Path, where: str) -> dict[str, Any]:
@@ -58,36 +65,45 @@ def load(path: Path, where: str) -> dict[str, Any]:
     return data
 
 
-def _groups(data: dict[str, Any], where: str) -> list[Any]:
+def _groups(data: dict[str, Any], where: str, event: str = EVENT) -> list[Any]:
     hooks = data.get("hooks", {})
     if not isinstance(hooks, dict):
         raise LadderError("`hooks` must be an object", where=where, todo="fix the file")
-    groups = hooks.get(EVENT, [])
+    groups = hooks.get(event, [])
     if not isinstance(groups, list):
-        raise LadderError(f"`hooks.{EVENT}` must be a list", where=where, todo="fix the file")
+        raise LadderError(f"`hooks.{event}` must be a list", where=where, todo="fix the file")
     return groups
 
 
-def find(data: dict[str, Any], agent: str, where: str) -> dict[str, Any] | None:
-    """The matcher group that runs ladder's guard for `agent`, wherever it is."""
-    for group in _groups(data, where):
+def find(data: dict[str, Any], agent: str, where: str, event: str = EVENT) -> dict[str, Any] | None:
+    """The matcher group of `event` that runs ladder's guard for `agent`, wherever it is."""
+    wanted = marker(agent, event)
+    for group in _groups(data, where, event):
         hooks = group.get("hooks") if isinstance(group, dict) else None
         for hook in hooks if isinstance(hooks, list) else []:
-            if isinstance(hook, dict) and marker(agent) in str(hook.get("command", "")):
+            command = str(hook.get("command", "")) if isinstance(hook, dict) else ""
+            # the pre-tool marker is a prefix of the post-tool one: tell them apart
+            if wanted in command and (event == AFTER or marker(agent, AFTER) not in command):
                 return dict(group)
     return None
 
 
 def ensure(path: Path, where: str, agent: str, matcher: str) -> bool:
-    """Make the file run ladder's guard before `matcher`'s tools; True when it changed."""
+    """Make the file run ladder's guard before and after `matcher`'s tools; True when it
+    changed."""
     from ladder.store import atomic_write
 
     data = load(path, where)
-    if find(data, agent, where) is not None:
-        return False
-    group = {"matcher": matcher, "hooks": [{"type": "command", "command": command_for(agent)}]}
     hooks = dict(data.get("hooks", {}))
-    hooks[EVENT] = [*_groups(data, where), group]
+    changed = False
+    for event in (EVENT, AFTER):
+        if find(data, agent, where, event) is not None:
+            continue
+        group = {"matcher": matcher, "hooks": [{"type": "command", "command": command_for(agent, event)}]}
+        hooks[event] = [*_groups(data, where, event), group]
+        changed = True
+    if not changed:
+        return False
     new = {**data, "hooks": hooks}
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(new, indent=2, ensure_ascii=False) + "\n")
@@ -98,10 +114,13 @@ def guard_status(root: Path, path: str, agent: str) -> AgentStatus:
     """Whether the agent's hooks file (at `path` under `root`) runs `ladder guard AGENT`."""
     from ladder.agents.base import AgentStatus
 
-    group = find(load(root / path, path), agent, path)
+    data = load(root / path, path)
+    group = find(data, agent, path)
     detail = (
         f"PreToolUse hook (matcher {group.get('matcher', '*')!r}) runs `ladder guard {agent}`"
         if group is not None
         else "no ladder guard hook"
     )
+    if group is not None and find(data, agent, path, AFTER) is None:
+        detail += f"; no PostToolUse check (`ladder hooks install --agent {agent}` adds it)"
     return AgentStatus(agent, path, group is not None, detail)

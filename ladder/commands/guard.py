@@ -38,10 +38,19 @@ INDEX = os.path.join(".ladder", "cache", "guard-index.marshal")
 _INDEX_VERSION = (1, sys.version_info[:2])
 
 
-def run(agent: str, stdin: TextIO | None = None) -> int:
-    """Read one hook event, judge it, say so: 0 allow, 2 block (stderr says why)."""
+def run(agent: str, stdin: TextIO | None = None, after: bool = False) -> int:
+    """Read one hook event, judge it, say so: 0 allow, 2 block (stderr says why). With
+    `after` (the post-tool hook): check the call left the enforcement intact."""
+    from ladder.agents.base import SwitchesOff
+
     try:
-        return _judge(agent, (stdin or sys.stdin).read())
+        raw = (stdin or sys.stdin).read()
+        return _after(agent, raw) if after else _judge(agent, raw)
+    except SwitchesOff as exc:
+        print(f"ladder guard: this command is blocked: {exc}. The lessons' enforcement is "
+              "not the agent's to switch off: do the work without it, and if a hook or "
+              "lesson is wrong, stop and ask the user.", file=sys.stderr)
+        return EXIT_BLOCK
     except Exception as exc:  # fail closed: a guard that cannot decide blocks
         _refuse(_reason(exc))
         return EXIT_BLOCK
@@ -67,6 +76,23 @@ def _refuse(reason: str) -> None:
 
 
 def _judge(agent: str, raw: str) -> int:
+    from ladder.agents.base import SwitchesOff, holds_enforcement
+    from ladder.agents.registry import GUARDED
+
+    event = _event(agent, raw)
+    root = _root(event)
+    if root is None:
+        return EXIT_ALLOW  # not a repository using ladder: nothing is enforced here
+    edits = GUARDED[agent].pending_edits(event, root)
+    held = next((e for e in edits for p in (e.path, e.old_path) if p and holds_enforcement(p)), None)
+    if held is not None:
+        raise SwitchesOff(f"it writes {held.path}, where the enforcement lives")
+    if not edits or _index_says_nothing(root, edits):
+        return EXIT_ALLOW
+    return _full_check(root, edits)
+
+
+def _event(agent: str, raw: str) -> dict[str, Any]:
     from ladder.agents.base import GuardRefusal
     from ladder.agents.registry import GUARDED
 
@@ -78,13 +104,29 @@ def _judge(agent: str, raw: str) -> int:
         raise GuardRefusal(f"the hook event on stdin is not JSON ({exc})") from None
     if not isinstance(event, dict):
         raise GuardRefusal("the hook event on stdin is not a JSON object")
-    root = _root(event)
+    return event
+
+
+def _after(agent: str, raw: str) -> int:
+    """The post-tool check (ladder.agents.intact): exit 2 with what changed, else 0."""
+    from ladder.agents import intact
+    from ladder.project import Project
+    from ladder.rules.registry import TEMPLATES, lesson_where
+    from ladder.store import load_lessons
+
+    root = _root(_event(agent, raw))
     if root is None:
-        return EXIT_ALLOW  # not a repository using ladder: nothing is enforced here
-    edits = GUARDED[agent].pending_edits(event, root)
-    if not edits or _index_says_nothing(root, edits):
         return EXIT_ALLOW
-    return _full_check(root, edits)
+    globs: list[str] = []
+    for lesson in enforced(load_lessons(Project(root))):
+        assert lesson.rule is not None
+        if lesson.rule.template == "protect":
+            globs.extend(TEMPLATES["protect"].validate(lesson.rule.args, lesson_where(lesson))["paths"])
+    violations = intact.check(root, globs)
+    if not violations:
+        return EXIT_ALLOW
+    print(intact.message(violations), file=sys.stderr)
+    return EXIT_BLOCK
 
 
 def _root(event: dict[str, Any]) -> Path | None:
