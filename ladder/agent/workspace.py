@@ -48,10 +48,7 @@ _GIT_LOCAL = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTOR
               "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_NAMESPACE")
 # `SKIP=ladder-check` makes pre-commit skip our hook: never inherit it into agent commits.
 _HOOK_BYPASS = ("SKIP", "PRE_COMMIT_ALLOW_NO_CONFIG")
-# `ladder check` text lines: `train.py:3:1: error [lesson-id] message`.
-_FINDING = re.compile(r"^\s*\S.*?:\d+:\d+: error \[([^\]\s]+)\]", re.MULTILINE)
-# Its summary line: `ladder: 2 finding(s) from a, b: the commit is refused.`
-_SUMMARY = re.compile(r"ladder: \d+ finding\(s\) from (.+?): the commit is refused")
+FINDINGS_ENV = "LADDER_FINDINGS_FILE"  # where `ladder check --hook` appends its blocking findings
 
 
 def _check_name(value: str, what: str) -> None:
@@ -62,11 +59,22 @@ def _check_name(value: str, what: str) -> None:
         )
 
 
-def blocked_ids(output: str) -> tuple[str, ...]:
-    """The lesson ids named by the blocking findings in `ladder check` output."""
-    ids = dict.fromkeys(_FINDING.findall(output))
-    for match in _SUMMARY.finditer(output):
-        ids.update(dict.fromkeys(x.strip() for x in match.group(1).split(",")))
+def blocked_ids(findings_file: Path) -> tuple[str, ...]:
+    """The lessons whose findings blocked a commit, from the JSON lines `ladder check
+    --hook` appends to $LADDER_FINDINGS_FILE (data, not its human output). No file: ladder
+    blocked nothing (its fast path found nothing to check, or another hook refused)."""
+    try:
+        lines = findings_file.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return ()
+    ids: dict[str, None] = {}
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut by a crash: the rest still count
+        if isinstance(record, dict):
+            ids.update(dict.fromkeys(str(x) for x in record.get("blocked", []) if isinstance(x, str)))
     return tuple(ids)
 
 
@@ -287,12 +295,18 @@ class Workspace:
     def commit(self, tree: Path, message: str, *, reset: bool = True) -> CommitOutcome:
         """`git add -A` and a plain `git commit`, so the installed hooks judge it.
 
-        On refusal the tree is reset to its HEAD and the blocking lessons are parsed
-        from ladder's hook output (empty when another hook, or git itself, refused).
+        On refusal the tree is reset to its HEAD and the blocking lessons are read from
+        the findings file ladder's hook writes (empty when another hook, or git itself,
+        refused).
         """
-        env = git_env(agent=True)
-        _git(tree, "add", "-A", env=env)
-        proc = _git(tree, "commit", "-q", "-m", message, env=env, check=False)
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="ladder-findings-") as scratch:
+            findings = Path(scratch) / "findings.jsonl"
+            env = {**git_env(agent=True), FINDINGS_ENV: str(findings)}
+            _git(tree, "add", "-A", env=env)
+            proc = _git(tree, "commit", "-q", "-m", message, env=env, check=False)
+            blocked = blocked_ids(findings) if proc.returncode != 0 else ()
         output = (proc.stdout + proc.stderr).strip()
         if proc.returncode == 0:
             sha = _git(tree, "rev-parse", "HEAD").stdout.strip()
@@ -301,7 +315,7 @@ class Workspace:
             self._reset(tree)
         else:
             _git(tree, "reset", "-q", env=env)  # unstage, keep the files as they are
-        return CommitOutcome(False, "", blocked_ids(output), output)
+        return CommitOutcome(False, "", blocked, output)
 
     # --- defence in depth ------------------------------------------------------------
 

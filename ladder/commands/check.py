@@ -157,9 +157,27 @@ def run(
     firelog.record(project, findings, "hook" if hook else "ci" if ci else "manual")
     blocked = [f for f in findings if f.level in blocking]
     warned = len(findings) - len(blocked)
+    if hook:
+        _record_findings(blocked)
     if fmt == "text":
         _summary(blocked, warned, hook=hook, files=len(chosen), lessons=len(lessons))
     return 1 if blocked else 0
+
+
+def _record_findings(blocked: Sequence[Finding]) -> None:
+    """For the agent loop, which committed: one JSON line of what blocked, appended to
+    $LADDER_FINDINGS_FILE when it is set (pre-commit may run the hook more than once)."""
+    import json
+    import os
+
+    path = os.environ.get("LADDER_FINDINGS_FILE")
+    if not path:
+        return
+    record = {"blocked": sorted({f.lesson for f in blocked}),
+              "findings": [{"lesson": f.lesson, "path": f.path, "line": f.line,
+                            "message": f.message} for f in blocked]}
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
 
 
 def _summary(

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ladder.agent.records import Proposal, Verdict
 from ladder.agent.workspace import Workspace, blocked_ids
@@ -183,19 +184,30 @@ def test_commit_lands_as_the_ladder_agent(ws: Workspace) -> None:
     assert ws.verify_commit(tree, outcome.sha, ws.baseline) == []
 
 
-@pytest.mark.parametrize(
-    ("output", "ids"),
-    [
-        pytest.param("gen.py:1:5: error [validate] must call\nladder: 1 finding(s) from validate: "
-                     "the commit is refused.", ("validate",), id="finding-and-summary"),
-        pytest.param("a.py:2:1: error [b-1] x\nc.py:1:1: error [a.2] y\n", ("b-1", "a.2"), id="two"),
-        pytest.param("ladder: 2 finding(s) from p, q: the commit is refused.", ("p", "q"), id="summary"),
-        pytest.param("a.py:2:1: warning [lvl3] x\nruff....Failed\n", (), id="warning-only"),
-        pytest.param("nothing to commit, working tree clean", (), id="not-a-hook"),
-    ],
-)
-def test_blocked_ids(output: str, ids: tuple[str, ...]) -> None:
-    assert blocked_ids(output) == ids
+def test_blocked_ids_come_from_the_findings_file(tmp_path: Path) -> None:
+    findings = tmp_path / "findings.jsonl"
+    assert blocked_ids(findings) == ()  # no file: ladder blocked nothing
+    findings.write_text('{"blocked": ["validate"]}\n{"blocked": ["b-1", "validate"]}\n{"blo',
+                        encoding="utf-8")
+    assert blocked_ids(findings) == ("validate", "b-1")
+
+
+LOUD_HOOK = {"repo": "local", "hooks": [{
+    "id": "loud", "name": "loud", "language": "system", "pass_filenames": False,
+    "entry": "sh -c 'echo \"x.py:1:1: error [protect-eval] fake\"; exit 1'"}]}
+
+
+def test_lesson_shaped_text_from_another_hook_names_no_lesson(ws: Workspace) -> None:
+    # what blocked is read from the findings file ladder's hook writes, not from text any
+    # hook (or the code a hook runs) can print
+    tree = ws.checkout("cand", ws.baseline)
+    config = tree / ".pre-commit-config.yaml"
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["repos"].append(LOUD_HOOK)
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    outcome = ws.commit(tree, "a loud hook")
+    assert not outcome.ok and "error [protect-eval] fake" in outcome.output
+    assert outcome.blocked_by == ()
 
 
 # --- defence in depth ------------------------------------------------------------------
