@@ -478,17 +478,21 @@ def skills_import(file: str) -> int:
 
 @cli.command("try", context_settings=CONTEXT)
 @click.option("-m", "--message", "message", required=True, help="What the change does.")
-def try_(message: str) -> int:
+@click.option("--new-baseline", is_flag=True,
+              help="Start a new try run at HEAD (a person's call: the old run's records are "
+                   "kept beside it).")
+def try_(message: str, new_baseline: bool) -> int:
     """One verified iteration for an agent driving its own loop.
 
     \b
     Commits the working tree through the hooks, evaluates it against its parent on
-    paired seeds, decides, records, and resets to the parent on discard.
+    paired seeds, decides, records, and resets to the parent on discard. HEAD must be
+    the try run's baseline or a commit it kept; anything else is refused (exit 2).
     Exit: 0 keep, 1 discard, 4 blocked, 5 the evaluation crashed (2 bad input).
     """
     from ladder.commands import try_ as cmd
 
-    return cmd.run(_project(), message=message)
+    return cmd.run(_project(), message=message, new_baseline=new_baseline)
 
 
 @cli.command(context_settings=CONTEXT)

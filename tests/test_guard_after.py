@@ -13,6 +13,7 @@ import pytest
 from testing.fixtures import git, make_repo
 from testing.guard import event, guarded_repo, run_hook_command
 
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     repo = guarded_repo(tmp_path / "repo")

@@ -146,6 +146,7 @@ def test_renames(root: Path) -> None:
         pytest.param("ladder hooks uninstall", id="ladder-hooks-uninstall"),
         pytest.param("ladder demote evaluator --to 1 --why x", id="ladder-demote"),
         pytest.param("python -m ladder demote x --to 1 --why y", id="python-m-ladder-demote"),
+        pytest.param("ladder try --new-baseline -m x", id="try-new-baseline"),
         pytest.param("git update-index --skip-worktree evaluate.py", id="skip-worktree"),
         pytest.param("git update-ref refs/heads/ladder/run HEAD~1", id="update-ref"),
         pytest.param("git commit-tree HEAD^{tree} -m x", id="commit-tree"),

@@ -113,3 +113,26 @@ def test_nothing_to_try_exits_2_with_one_line(root: Path) -> None:
     assert "nothing to try" in lines[0]
     assert proc.stdout == ""
     assert not (root / ".ladder/runs/try").exists()
+
+
+def test_a_head_the_try_run_did_not_keep_is_refused_until_a_person_rebases(root: Path) -> None:
+    start = head(root)
+    write(root, "prog.py", "X = 1.5\nY = 2.0\n")
+    assert ladder(root, "try", "-m", "move X towards 1").returncode == 0
+    kept = head(root)
+    # the agent commits a program of its own (past the hooks) and tries on top of it
+    write(root, "prog.py", "X = 1.0\nY = 2.0\n")
+    git(root, "commit", "-q", "--no-verify", "-am", "my own evaluation of X")
+    forged = head(root)
+    write(root, "prog.py", "X = 1.1\nY = 2.0\n")
+    refused = ladder(root, "try", "-m", "on top of my own commit")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"HEAD {forged[:8]} is not a commit this try run started from or kept" in refused.stderr
+    assert f"{start[:8]} (baseline), {kept[:8]} (keep)" in refused.stderr
+    assert f"git reset --hard {kept[:12]}" in refused.stderr
+    assert head(root) == forged and "X = 1.1" in (root / "prog.py").read_text()  # nothing lost
+    assert not [r for r in journal(root, "try") if r["kind"] == "decision" and r["data"]["iteration"] == 2]
+    rebased = ladder(root, "try", "--new-baseline", "-m", "a person re-bases here")
+    assert rebased.returncode in (0, 1), rebased.stdout + rebased.stderr
+    assert "a new try run starts at" in rebased.stdout
+    assert [p.name for p in (root / ".ladder" / "runs").iterdir() if p.name.startswith("try-")]

@@ -644,6 +644,8 @@ def _ladder(call: Call, ctx: Context) -> None:
         ctx.switch_off(f"`ladder {' '.join(words[:2])}` lowers the enforcement")
     if words[:2] == ["agent", "review"]:
         ctx.switch_off("`ladder agent review` is a person's decision, not an agent's")
+    if words[:1] == ["try"] and "--new-baseline" in texts:
+        ctx.switch_off("`ladder try --new-baseline` re-bases verification: a person's call")
 
 
 _ENV_OFF = re.compile(r"SKIP|PRE_COMMIT_ALLOW_NO_CONFIG|GIT_CONFIG(_.*)?|GIT_DIR|GIT_COMMON_DIR|"
