@@ -96,10 +96,14 @@ def git_env(*, agent: bool = False) -> dict[str, str]:
 
 
 def _git(
-    cwd: Path, *args: str, env: Mapping[str, str] | None = None, check: bool = True
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None, check: bool = True,
+    hooks: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    # `-c` outranks every config file and GIT_CONFIG_* variable: a proposer's
+    # `git config core.hooksPath /dev/null` changes nothing for the loop's commands.
+    pinned = ("-c", f"core.hooksPath={hooks}") if hooks else ()
     proc = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", *args],
+        ["git", "-c", "commit.gpgsign=false", *pinned, *args],
         cwd=cwd,
         env=dict(env) if env is not None else git_env(),
         capture_output=True,
@@ -182,9 +186,19 @@ class Workspace:
         _check_name(run, "run")
         self.root = Path(root).resolve()
         self.run = run
+        self.hooks = ""  # pinned below: rev() already runs git
         self.baseline = self.rev(baseline)
         self.editable = tuple(editable)
         self._lessons: list[Lesson] | None = None
+        self._exclude: tuple[str, ...] | None = None
+        # The hooks directory as it is now, pinned for every git command of the run.
+        self.hooks = self._g(self.root, "rev-parse", "--path-format=absolute",
+                             "--git-path", "hooks").stdout.strip()
+
+    def _g(self, cwd: Path, *args: str, env: Mapping[str, str] | None = None,
+           check: bool = True) -> subprocess.CompletedProcess[str]:
+        """git with this run's pinned hooks path."""
+        return _git(cwd, *args, env=env, check=check, hooks=self.hooks or None)
 
     # --- names ----------------------------------------------------------------------
 
@@ -205,7 +219,7 @@ class Workspace:
 
     def rev(self, commitish: str) -> str:
         """The full sha of `commitish` (a LadderError naming it when unknown)."""
-        proc = _git(self.root, "rev-parse", "--verify", "-q", f"{commitish}^{{commit}}", check=False)
+        proc = self._g(self.root, "rev-parse", "--verify", "-q", f"{commitish}^{{commit}}", check=False)
         if proc.returncode != 0:
             raise LadderError(f"no commit {commitish!r}", where=str(self.root))
         return proc.stdout.strip()
@@ -217,9 +231,9 @@ class Workspace:
         return its tip. Also makes sure git ignores the run's directory."""
         self._ensure_ignored()
         ref = f"refs/heads/{self.branch}"
-        tip = _git(self.root, "rev-parse", "--verify", "-q", ref, check=False).stdout.strip()
+        tip = self._g(self.root, "rev-parse", "--verify", "-q", ref, check=False).stdout.strip()
         if not tip:
-            _git(self.root, "update-ref", "-m", "ladder: run started", ref, self.baseline, "")
+            self._g(self.root, "update-ref", "-m", "ladder: run started", ref, self.baseline, "")
             tip = self.baseline
         return tip
 
@@ -229,16 +243,16 @@ class Workspace:
 
     def advance(self, sha: str) -> None:
         """Move `ladder/<run>` to the kept commit `sha`."""
-        _git(self.root, "update-ref", "-m", "ladder: keep", f"refs/heads/{self.branch}", sha)
+        self._g(self.root, "update-ref", "-m", "ladder: keep", f"refs/heads/{self.branch}", sha)
 
     def _ensure_ignored(self) -> None:
         """Worktrees live inside the main work tree; `ladder init` ignores `.ladder/runs/`
         (its `.ladder/.gitignore`). Without it, add a local exclude rather than let
         `git add -A` in the main tree pick up nested repositories."""
         probe = f"{RUNS_DIR}/{self.run}/worktrees/"
-        if _git(self.root, "check-ignore", "-q", probe, check=False).returncode == 0:
+        if self._g(self.root, "check-ignore", "-q", probe, check=False).returncode == 0:
             return
-        common = _git(self.root, "rev-parse", "--git-common-dir").stdout.strip()
+        common = self._g(self.root, "rev-parse", "--git-common-dir").stdout.strip()
         exclude = (self.root / common / "info" / "exclude").resolve()
         exclude.parent.mkdir(parents=True, exist_ok=True)
         with exclude.open("a", encoding="utf-8") as fh:
@@ -257,34 +271,34 @@ class Workspace:
         path = self.worktrees_dir / slot
         if (path / ".git").is_file():
             try:
-                _git(path, "checkout", "-q", "--detach", "-f", commit)
+                self._g(path, "checkout", "-q", "--detach", "-f", commit)
                 self._clean(path)
                 return path
             except LadderError:
                 pass  # a broken worktree (e.g. killed mid-creation): make it again
         if path.exists():
             shutil.rmtree(path)
-        _git(self.root, "worktree", "prune")
+        self._g(self.root, "worktree", "prune")
         path.parent.mkdir(parents=True, exist_ok=True)
-        _git(self.root, "worktree", "add", "-q", "--detach", "-f", str(path), commit)
+        self._g(self.root, "worktree", "add", "-q", "--detach", "-f", str(path), commit)
         return path
 
     def _clean(self, tree: Path) -> None:
-        _git(tree, "clean", "-q", "-fdx", "-e", KEEP_ON_CLEAN)
+        self._g(tree, "clean", "-q", "-fdx", "-e", KEEP_ON_CLEAN)
 
     def _reset(self, tree: Path, to: str = "HEAD") -> None:
-        _git(tree, "reset", "-q", "--hard", to)
+        self._g(tree, "reset", "-q", "--hard", to)
         self._clean(tree)
 
     def cleanup(self) -> None:
         """Remove this run's worktrees (refs, notes and the branch stay)."""
         if self.worktrees_dir.is_dir():
             for path in sorted(self.worktrees_dir.iterdir()):
-                _git(self.root, "worktree", "remove", "--force", str(path), check=False)
+                self._g(self.root, "worktree", "remove", "--force", str(path), check=False)
                 if path.exists():
                     shutil.rmtree(path, ignore_errors=True)
             shutil.rmtree(self.worktrees_dir, ignore_errors=True)
-        _git(self.root, "worktree", "prune")
+        self._g(self.root, "worktree", "prune")
 
     # --- a proposal becomes a commit ----------------------------------------------------
 
@@ -304,39 +318,86 @@ class Workspace:
         with tempfile.TemporaryDirectory(prefix="ladder-findings-") as scratch:
             findings = Path(scratch) / "findings.jsonl"
             env = {**git_env(agent=True), FINDINGS_ENV: str(findings)}
-            _git(tree, "add", "-A", env=env)
-            proc = _git(tree, "commit", "-q", "-m", message, env=env, check=False)
+            self._g(tree, "add", "-A", env=env)
+            proc = self._g(tree, "commit", "-q", "-m", message, env=env, check=False)
             blocked = blocked_ids(findings) if proc.returncode != 0 else ()
         output = (proc.stdout + proc.stderr).strip()
         if proc.returncode == 0:
-            sha = _git(tree, "rev-parse", "HEAD").stdout.strip()
+            sha = self._g(tree, "rev-parse", "HEAD").stdout.strip()
             return CommitOutcome(True, sha, (), output)
         if reset:  # not for `ladder try`: the refused change is the user's work in progress
             self._reset(tree)
         else:
-            _git(tree, "reset", "-q", env=env)  # unstage, keep the files as they are
+            self._g(tree, "reset", "-q", env=env)  # unstage, keep the files as they are
         return CommitOutcome(False, "", blocked, output)
 
     # --- defence in depth ------------------------------------------------------------
 
     def lessons(self) -> list[Lesson]:
-        """The active level-5 lessons of the main work tree, read once per run."""
+        """The active level-5 lessons, pinned: those of the baseline commit (git objects,
+        never a working tree a proposer can write), plus the ones this run taught."""
         if self._lessons is None:
-            from ladder.project import Project
-            from ladder.store import load_lessons
-
-            project = Project(self.root)
-            found = load_lessons(project) if project.initialized else []
-            self._lessons = [x for x in found if x.status == "active" and x.level == 5 and x.rule]
+            found = {x.id: x for x in self._baseline_lessons()}
+            for lesson in self._taught_lessons():
+                found.setdefault(lesson.id, lesson)  # a baseline lesson is never replaced
+            self._lessons = [x for x in found.values()
+                             if x.status == "active" and x.level == 5 and x.rule]
         return self._lessons
 
     def refresh_lessons(self) -> None:
-        """Re-read the level-5 lessons (a run taught one): the next check enforces it."""
+        """Re-read the lessons this run taught: the next check enforces them too."""
         self._lessons = None
+
+    def _baseline_lessons(self) -> list[Lesson]:
+        from ladder import _toml
+        from ladder.lesson import lesson_from_dict
+        from ladder.store import LESSONS_REL
+
+        names = self._g(self.root, "ls-tree", "-r", "-z", "--name-only", self.baseline, "--",
+                        f"{LESSONS_REL}/").stdout.split("\0")
+        out: list[Lesson] = []
+        for name in sorted(n for n in names if n.endswith(".toml") and n.count("/") == 2):
+            text = self.show(self.baseline, name)
+            if text is not None:
+                where = f"{name} at {self.baseline[:12]}"
+                out.append(lesson_from_dict(_toml.loads(text, where), where,
+                                            stem=name.rsplit("/", 1)[-1][:-5]))
+        return out
+
+    def _taught_lessons(self) -> list[Lesson]:
+        from ladder.agent.skills.failures import taught_by
+        from ladder.project import Project
+        from ladder.store import load_lessons
+
+        project = Project(self.root)
+        if not project.initialized:
+            return []
+        try:
+            return [x for x in load_lessons(project, use_cache=False) if taught_by(x) == self.run]
+        except LadderError:
+            return []  # a broken lesson file in the tree: the pinned ones still hold
+
+    def exclude(self) -> tuple[str, ...]:
+        """The `exclude` globs of the baseline's configuration (pinned like the lessons)."""
+        if self._exclude is None:
+            from ladder import _toml
+            from ladder.project import Config, parse_config
+
+            config = Config()
+            own = self.show(self.baseline, ".ladder/config.toml")
+            pyproject = self.show(self.baseline, "pyproject.toml")
+            if own is not None:
+                config = parse_config(_toml.loads(own, ".ladder/config.toml"), ".ladder/config.toml")
+            elif pyproject is not None:
+                table = _toml.loads(pyproject, "pyproject.toml").get("tool", {}).get("ladder", {})
+                if isinstance(table, dict):
+                    config = parse_config(table, "pyproject.toml:[tool.ladder]")
+            self._exclude = config.exclude
+        return self._exclude
 
     def show(self, commit: str, path: str) -> str | None:
         """The text of `path` at `commit`, or None when it does not exist there."""
-        proc = _git(self.root, "show", f"{commit}:{path}", check=False)
+        proc = self._g(self.root, "show", f"{commit}:{path}", check=False)
         return proc.stdout if proc.returncode == 0 else None
 
     def verify_commit(self, tree: Path, sha: str, parent: str) -> list[str]:
@@ -346,7 +407,6 @@ class Workspace:
         changes) and requires every non-editable file to match the baseline byte for byte.
         """
         from ladder import git
-        from ladder.project import Project
         from ladder.rules.base import CheckRequest
         from ladder.rules.runner import check
 
@@ -359,13 +419,13 @@ class Workspace:
         lessons = self.lessons()
         if not lessons:
             return reasons
-        if _git(tree, "rev-parse", "HEAD").stdout.strip() != self.rev(sha):
-            _git(tree, "checkout", "-q", "--detach", "-f", sha)
+        if self._g(tree, "rev-parse", "HEAD").stdout.strip() != self.rev(sha):
+            self._g(tree, "checkout", "-q", "--detach", "-f", sha)
         changes = git.changes_between(tree, parent, sha)
         files = [c.path for c in changes if c.status != "D" and (tree / c.path).is_file()]
         request = CheckRequest(root=tree, files=files, changes=changes, agent=True)
         try:
-            findings = check(request, lessons, exclude=Project(self.root).config.exclude)
+            findings = check(request, lessons, exclude=self.exclude())
         except LadderError as exc:  # a crashing rule fails closed
             return [*reasons, f"level-5 check crashed: {exc.line()}"]
         reasons += [f"{f.location()}: [{f.lesson}] {f.message}" for f in findings]
@@ -373,7 +433,7 @@ class Workspace:
 
     def changed_since_baseline(self, sha: str) -> list[str]:
         """Every path that differs between the baseline and `sha` (both sides of renames)."""
-        out = _git(self.root, "diff", "--name-only", "--no-renames", "-z", self.baseline, sha).stdout
+        out = self._g(self.root, "diff", "--name-only", "--no-renames", "-z", self.baseline, sha).stdout
         return [p for p in out.split("\0") if p]
 
     def run_gates(
@@ -400,7 +460,7 @@ class Workspace:
         """Keep candidate `sha` reachable as `refs/ladder/<run>/<iteration>` and attach its
         verdict as a JSON git note (notes ref `refs/notes/ladder`)."""
         env = git_env(agent=True)
-        _git(self.root, "update-ref", self.candidate_ref(iteration), sha, env=env)
+        self._g(self.root, "update-ref", self.candidate_ref(iteration), sha, env=env)
         note: dict[str, Any] = {
             "run": self.run,
             "iteration": iteration,
@@ -409,11 +469,11 @@ class Workspace:
             "stats": dict(verdict.stats),
         }
         text = json.dumps(note, sort_keys=True, default=str)
-        _git(self.root, "notes", f"--ref={NOTES_REF}", "add", "-f", "-m", text, sha, env=env)
+        self._g(self.root, "notes", f"--ref={NOTES_REF}", "add", "-f", "-m", text, sha, env=env)
 
     def note(self, sha: str) -> dict[str, Any] | None:
         """The verdict note on `sha`, or None."""
-        proc = _git(self.root, "notes", f"--ref={NOTES_REF}", "show", sha, check=False)
+        proc = self._g(self.root, "notes", f"--ref={NOTES_REF}", "show", sha, check=False)
         if proc.returncode != 0:
             return None
         data = json.loads(proc.stdout)
@@ -422,7 +482,7 @@ class Workspace:
     def recorded(self) -> dict[int, str]:
         """iteration -> candidate sha, from `refs/ladder/<run>/` (what a resume finds)."""
         prefix = f"refs/ladder/{self.run}/"
-        out = _git(self.root, "for-each-ref", "--format=%(refname) %(objectname)", prefix).stdout
+        out = self._g(self.root, "for-each-ref", "--format=%(refname) %(objectname)", prefix).stdout
         found: dict[int, str] = {}
         for line in out.splitlines():
             ref, sha = line.split(" ", 1)
@@ -445,13 +505,13 @@ class Workspace:
         globs = self.editable if editable is None else tuple(editable)
         tree = Path(tree)
         env = git_env(agent=True)
-        _git(tree, "checkout", "-q", "--detach", "-f", a, env=env)
+        self._g(tree, "checkout", "-q", "--detach", "-f", a, env=env)
         self._clean(tree)
-        merged = _git(tree, "merge", "--no-commit", "--no-ff", "-q", b, env=env, check=False)
+        merged = self._g(tree, "merge", "--no-commit", "--no-ff", "-q", b, env=env, check=False)
         try:
             if merged.returncode != 0:
                 return None
-            out = _git(tree, "diff", "--cached", "--name-only", "--no-renames", "-z", a).stdout
+            out = self._g(tree, "diff", "--cached", "--name-only", "--no-renames", "-z", a).stdout
             result: dict[str, str] = {}
             for path in (p for p in out.split("\0") if p):
                 if matches(path, globs) and (tree / path).is_file():
@@ -459,5 +519,5 @@ class Workspace:
                     result[path] = data.decode("utf-8", errors="surrogateescape")
             return result
         finally:
-            _git(tree, "merge", "--abort", env=env, check=False)
+            self._g(tree, "merge", "--abort", env=env, check=False)
             self._reset(tree, a)

@@ -330,3 +330,20 @@ def test_crossover_conflict_returns_none_and_leaves_the_tree_clean(ws: Workspace
 def test_crossover_with_an_ancestor_adds_nothing(ws: Workspace) -> None:
     a = _commit_train(ws, "cand", ws.baseline, "P1 = 1", "P1 = 100")
     assert ws.crossover(a, ws.baseline, ws.checkout("cand", a)) == {}
+
+
+def test_enforcement_is_pinned_at_the_runs_start(ws: Workspace) -> None:
+    # what a proposer can reach from its worktree: the main tree's lessons and config, and
+    # the repository's git config -- none of it changes what the run enforces
+    lesson = ws.root / ".ladder" / "lessons" / "validate.toml"
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("level = 5", "level = 1"),
+                      encoding="utf-8")
+    (ws.root / ".ladder" / "config.toml").write_text('exclude = ["**"]\n', encoding="utf-8")
+    git(ws.root, "config", "core.hooksPath", "/dev/null")
+    tree = ws.checkout("cand", ws.baseline)
+    assert ws.apply(tree, Proposal("faster", {"gen.py": BAD}), EDITABLE) is None
+    outcome = ws.commit(tree, "drop validation")
+    assert not outcome.ok and outcome.blocked_by == ("validate",)  # the hooks still ran
+    sneaky = no_verify_commit(tree, {"gen.py": BAD})
+    reasons = ws.verify_commit(tree, sneaky, ws.baseline)
+    assert any("[validate]" in r for r in reasons), reasons
