@@ -65,10 +65,13 @@ def holds_enforcement(path: str) -> bool:
     path asks this of every edit."""
     parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
     for i, part in enumerate(parts):
-        if part in (".ladder", ".pre-commit-config.yaml", ".pre-commit-config.yml"):
+        if part in (".ladder", ".pre-commit-config.yaml", ".pre-commit-config.yml", ".gitconfig",
+                    "config.worktree"):
             return True
-        if part == ".git" and i + 1 < len(parts) and parts[i + 1] in ("hooks", "config"):
-            return True
+        if part == ".git":
+            return True  # git's own state: hooks, config, HEAD, index, a `gitdir:` file
+        if part == "git" and i > 0 and parts[i - 1] == ".config" and parts[i + 1:] == ["config"]:
+            return True  # ~/.config/git/config: the global config
     if len(parts) >= 2 and ((parts[-2] == "hooks" and parts[-1] in _HOOKS) or tuple(parts[-2:]) in _AGENT_HOOKS):
         return True
     # a git directory the command computes (`$(git rev-parse --git-dir)/config`)

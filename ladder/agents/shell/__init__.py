@@ -33,7 +33,7 @@ from ladder.agents.base import PendingEdit, SwitchesOff, holds_enforcement
 from ladder.agents.shell import commands, git  # noqa: F401  (git registers its effects)
 from ladder.agents.shell.files import Tree
 from ladder.agents.shell.walk import walk
-from ladder.agents.shell.words import UNKNOWN, literal
+from ladder.agents.shell.words import UNKNOWN
 
 __all__ = ["SwitchesOff", "analyse", "pending_edits"]
 
@@ -58,12 +58,15 @@ def pending_edits(command: str, root: Path, cwd: str) -> list[PendingEdit]:
 
 def analyse(command: str, root: Path, cwd: str) -> commands.Context:
     ctx = commands.Context(Tree(root), nested=_nested)
-    _analyse(command, os.path.realpath(cwd), ctx)
+    _analyse(_CONTROL.sub("?", command), os.path.realpath(cwd), ctx)
     return ctx
 
 
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\ue000]")  # bash never sees these in a name
+
+
 def _nested(text: str, cwd: str | None, ctx: commands.Context) -> None:
-    sub = commands.Context(ctx.tree, ctx.depth + 1, nested=_nested)
+    sub = commands.Context(ctx.tree, ctx.depth + 1, nested=_nested, sets=ctx.sets)
     _analyse(text, cwd, sub)
     ctx.effects.extend(sub.effects)
     ctx.off.extend(sub.off)
@@ -76,45 +79,101 @@ def _analyse(command: str, cwd: str | None, ctx: commands.Context) -> None:
     source = _simplify(command)
     try:
         parts = bashlex.parse(source)
-    except Exception:  # bashlex raises its own errors and NotImplementedError: fail closed
-        _word_scan(command, cwd, ctx)
+        walked = walk(parts, source, cwd)
+    except Exception:  # bashlex's own errors, NotImplementedError, deep nesting
+        statements = _statements(source)
+        if len(statements) > 1:  # read what parses; only the rest word by word
+            for statement in statements:
+                _analyse(statement, cwd, ctx)
+        else:
+            _word_scan(command, cwd, ctx)
         return
-    walked = walk(parts, source, cwd)
     for redirect in walked.redirects:
         ctx.write(redirect.target, redirect.cwd)
-    for name in walked.assigned:
-        commands.env_assignment(name, ctx)
+    for name, value in walked.assigned:
+        commands.env_assignment(name, ctx, value)
+    runners = [c for c in walked.calls if commands.strip_prefixes(c, ctx).name in commands.HOOK_RUNNERS]
+    moved = sorted({n for n, _ in walked.assigned} & commands.ENV_FOR_HOOKS)
+    if moved and runners:
+        ctx.switch_off(f"setting {moved[0]} before `{runners[0].name}` changes where the hooks' "
+                       "config and tools come from")
     for call in walked.calls:
         commands.run(call, ctx)
 
 
-# `[[ ... ]]` and `$(( ... ))` are bash that bashlex does not parse; neither writes a file.
+# Bash that bashlex does not parse, rewritten to what it does (none of it writes a file):
+# `[[ ... ]]`, `$(( ... ))`, `for (( ...; ...; ... ))`, `time -p`, `select`, arrays, and
+# quoted heredoc delimiters (`<<'EOF'`: the body is never expanded either way here).
+_REWRITES = (
+    (re.compile(r"\$\(\((?:[^()]|\([^()]*\))*\)\)"), "0"),
+    (re.compile(r"\bfor\s*\(\((?:[^()]|\([^()]*\))*\)\)"), "for _ in 0"),
+    (re.compile(r"\btime\s+-p\b"), "time"),
+    (re.compile(r"\bselect\b(?=\s+\w+\s+in\b)"), "for"),
+    (re.compile(r"\b(\w+)\+?=\(([^()\"]*)\)"), r'\1="\2"'),
+    (re.compile(r"(?<!<)<<(-?)\s*(?:'([^'\n]*)'|\"([^\"\n]*)\"|\\(\w+))"), r"<<\1\2\3\4"),
+)
 _TEST = re.compile(r"\[\[\s(.*?)\s\]\]")
-_ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
 
 
 def _simplify(command: str) -> str:
-    command = _ARITH.sub("0", command)
-    return _TEST.sub(lambda m: "test " + m.group(1).replace("&&", "-a").replace("||", "-o"), command)
+    for pattern, replacement in _REWRITES:
+        command = pattern.sub(replacement, command)
+    return _TEST.sub(lambda m: "test " + m.group(1).replace("&&", "-a").replace("||", "-o")
+                     .replace("(", "").replace(")", ""), command)
+
+
+def _statements(command: str) -> list[str]:
+    """Top-level statements (split at newlines, `;`, `&&`, `||`, `|`, `&` outside quotes
+    and brackets): a command that does not parse as a whole is read statement by statement."""
+    out: list[str] = []
+    depth, quote, start, i = 0, "", 0, 0
+    while i < len(command):
+        ch = command[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch == "\\":
+            i += 1
+        elif ch in "'\"`":
+            quote = ch
+        elif ch in "({":
+            depth += 1
+        elif ch in ")}":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in "\n;&|":
+            out.append(command[start:i])
+            start = i + 1
+        i += 1
+    out.append(command[start:])
+    return [x.strip() for x in out if x.strip()]
 
 
 def _word_scan(command: str, cwd: str | None, ctx: commands.Context) -> None:
-    """A command that cannot be parsed: every repository path it names is written, and
-    every word that switches enforcement off counts."""
-    for token in set(re.split(r"[\s;&|()<>`'\"]+", command)):
-        if not token:
+    """A statement that cannot be parsed: every repository path it names (after quote
+    removal, as a glob) is written, and every word that switches enforcement off counts."""
+    from ladder.agents.shell.words import braces, dequote
+
+    for raw in set(re.split(r"[\s;&|<>`]+", command)):
+        if not re.search(r"[?*+@!]\(", raw):  # keep extglob's parentheses, drop the shell's
+            raw = raw.strip("()")
+        if not raw:
             continue
-        if "=" in token and token.split("=", 1)[0].isidentifier():
-            commands.env_assignment(token.split("=", 1)[0], ctx)
-            token = token.split("=", 1)[1]
-        rel = ctx.tree.rel(token, cwd) if token else None
-        if rel and os.path.exists(os.path.join(ctx.tree.root, rel)):
-            ctx.write(literal(token), cwd)
-    lowered = command.lower()
+        for text in braces(raw):
+            token = dequote(text, {})
+            name, eq, _ = token.text.partition("=")
+            if eq and name.isidentifier():
+                commands.env_assignment(name, ctx)
+                token = dequote(text.partition("=")[2], {})
+            if token.text and any(ctx.tree.named(token, cwd)) and (
+                    not token.known or os.path.exists(os.path.join(cwd or ctx.tree.root, token.text))):
+                ctx.write(token, cwd)
+    lowered = "".join(dequote(w, {}).text + " " for w in command.split()).lower()
     for marker in ("--no-verify", "hookspath", "pre-commit uninstall", "ladder demote",
                    "hooks uninstall", "update-ref", "commit-tree", "skip-worktree",
                    "assume-unchanged"):
         if marker in lowered:
             ctx.switch_off(f"a command that could not be parsed names {marker}")
-    if any(holds_enforcement(token) for token in re.split(r"[\s;&|()<>`'\"=]+", command)):
+    if any(holds_enforcement(token) for token in re.split(r"[\s;&|()<>`'\"=]+", lowered)):
         ctx.switch_off("a command that could not be parsed names a file that holds the enforcement")

@@ -39,8 +39,13 @@ class Context:
     off: list[str] = field(default_factory=list)  # how enforcement would be switched off
     named: list[str] = field(default_factory=list)  # written words (for enforcement paths)
     nested: Callable[[str, str | None, Context], None] | None = None  # analyse a script
+    sets: dict[str, list[str]] = field(default_factory=dict)  # placeholder word -> paths
 
     def write(self, word: Word, cwd: str | None, status: str = "M", recursive: bool = False) -> None:
+        for key, paths in self.sets.items():
+            if key in word.text:  # `{}` of find -exec, xargs' input: the paths fed in
+                self.write_rel(paths, status)
+                return
         self.named.append(_absolute_text(word, cwd))
         for path in self.tree.named(word, cwd, recursive=recursive or status == "D"):
             self.effects.append(Effect(status, path))
@@ -51,6 +56,10 @@ class Context:
             self.effects.append(Effect(status, path))
 
     def move(self, src: Word, dst: Word, cwd: str | None) -> None:
+        if any(key in src.text for key in self.sets) or any(key in dst.text for key in self.sets):
+            self.write(src, cwd, "D")  # moved away: the paths fed in
+            self.write(dst, cwd)
+            return
         self.named.extend([_absolute_text(src, cwd), _absolute_text(dst, cwd)])
         olds = self.tree.named(src, cwd, recursive=True)
         target = self.tree.rel(dst.text, cwd) if dst.known else None
@@ -73,6 +82,10 @@ class Context:
         if self.nested is None or self.depth >= MAX_DEPTH:
             self.off.append("shell nested too deeply to follow")
             return
+        if text.strip().lstrip("!").strip() == UNKNOWN:
+            self.off.append("it runs a command built at run time, which the guard cannot read")
+            return
+        text = text.lstrip("!") if text.startswith("!") and not text.startswith("! ") else text
         self.nested(text, cwd, self)
 
     def switch_off(self, reason: str) -> None:
@@ -101,9 +114,17 @@ def effect(*names: str) -> Callable[[Effector], Effector]:
 def run(call: Call, ctx: Context) -> None:
     """Record what `call` does (prefixes such as `sudo` and `env` removed first)."""
     call = strip_prefixes(call, ctx)
-    for name, _ in call.env:
-        _env_switch(name, ctx)
+    for name, value in call.env:
+        _env_switch(name, ctx, value, call)
     if not call.argv:
+        return
+    if not call.argv[0].known:
+        # a program the guard cannot name (`$(echo rm) x`, `$cmd x`): its operands may
+        # be written, and any of them may be a command line of its own
+        for word in call.argv[1:]:
+            ctx.write(word, call.cwd)
+        return
+    if any(w.text in ("--help", "-h", "--version") for w in call.argv[1:3]):
         return
     fn = EFFECTS.get(call.name) or (_interpreter if _INTERPRETER.fullmatch(call.name) else None)
     if fn is not None:
@@ -120,8 +141,38 @@ _PREFIXES: dict[str, set[str]] = {
     "nohup": set(), "command": set(), "exec": {"-a"}, "builtin": set(), "time": {"-f", "-o"},
     "nice": {"-n", "--adjustment"}, "ionice": {"-c", "-n", "-p"}, "chronic": set(),
     "stdbuf": {"-i", "-o", "-e"}, "unbuffer": set(), "setsid": set(), "flock": {"-w", "-E"},
-    "timeout": {"-s", "--signal", "-k", "--kill-after"}, "taskset": set(), "strace": {"-o", "-e"},
+    "timeout": {"-s", "--signal", "-k", "--kill-after"}, "taskset": {"-c", "--cpu-list"},
+    "strace": {"-o", "-e", "-p", "-s"}, "ltrace": {"-o", "-e"}, "valgrind": set(),
+    "toybox": set(), "runuser": {"-u", "-g", "-G"}, "unshare": set(), "chroot": set(),
+    "watch": {"-n", "--interval", "-d"}, "caffeinate": set(), "systemd-run": {"-p", "-u"},
 }
+_SCRIPT_OPTION = {"flock": "-c", "script": "-c", "su": "-c", "runuser": "-c", "sg": ""}
+
+
+# runners whose `run` subcommand (or first operand) is the program to run
+_RUNNERS = {"uv": "run", "poetry": "run", "pdm": "run", "hatch": "run", "rye": "run",
+            "pipx": "run", "conda": "run", "mamba": "run", "pixi": "run", "npx": "", "pnpx": "",
+            "bunx": "", "busybox": "", "uvx": ""}
+_RUNNER_VALUES = {"-n", "--name", "-p", "--prefix", "--with", "--python", "-e", "--env",
+                  "--spec", "--package", "--from", "--directory", "--project"}
+
+
+def _unwrap(argv: list[Word]) -> list[Word] | None:
+    """`uv run X ...` -> `X ...` (None when argv is not such a runner)."""
+    name = argv[0].text.rsplit("/", 1)[-1]
+    if name not in _RUNNERS:
+        return None
+    i = 1
+    sub = _RUNNERS[name]
+    if sub:
+        while i < len(argv) and argv[i].text.startswith("-"):
+            i += 2 if argv[i].text in _RUNNER_VALUES else 1
+        if i >= len(argv) or argv[i].text != sub:
+            return None
+        i += 1
+    while i < len(argv) and argv[i].text.startswith("-"):
+        i += 2 if argv[i].text in _RUNNER_VALUES else 1
+    return argv[i:]
 
 
 def strip_prefixes(call: Call, ctx: Context) -> Call:
@@ -129,7 +180,24 @@ def strip_prefixes(call: Call, ctx: Context) -> Call:
     env = list(call.env)
     cwd = call.cwd
     while argv:
+        inner = _unwrap(argv)
+        if inner is not None:
+            argv = inner
+            continue
         name = argv[0].text.rsplit("/", 1)[-1]
+        if name in _SCRIPT_OPTION:  # `flock F -c CMD`, `script -qc CMD`, `sg GROUP CMD`
+            flag = _SCRIPT_OPTION[name]
+            body = option_value(argv, flag) if flag else (argv[2] if len(argv) > 2 else None)
+            if body is None and flag and cluster_has(argv, flag[1]):
+                body = next((w for w in argv[1:] if not w.text.startswith("-")), None)
+            if body is not None:
+                ctx.script(body.text, cwd)
+                return Call((), tuple(env), cwd, call.stdin)
+        if name == "ssh":  # a command on another host may be this one: read it anyway
+            words = operands(argv, {"-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-E"})
+            if len(words) > 1:
+                ctx.script(" ".join(w.text for w in words[1:]), None)
+            return Call((), tuple(env), cwd, call.stdin)
         if name not in _PREFIXES:
             break
         takes = _PREFIXES[name]
@@ -139,6 +207,10 @@ def strip_prefixes(call: Call, ctx: Context) -> Call:
             if text == "--":
                 i += 1
                 break
+            if text.startswith("-") and not text.startswith("--") and len(text) > 2 and \
+                    f"-{text[-1]}" in takes:
+                i += 2  # `-iu root`: a bundle whose last option takes the next word
+                continue
             if name == "env" and "=" in text and not text.startswith("-"):
                 key, _, value = text.partition("=")
                 env.append((key, value))
@@ -153,8 +225,11 @@ def strip_prefixes(call: Call, ctx: Context) -> Call:
             elif not text.startswith("-"):
                 break
             i += 1
-        if name == "timeout" and i < len(argv):
-            i += 1  # the duration
+        if name in ("timeout", "chroot") and i < len(argv):
+            i += 1  # the duration, the new root
+        if name == "taskset" and i < len(argv) and not any(w.text in ("-c", "--cpu-list")
+                                                            for w in argv[1:i]):
+            i += 1  # the mask
         if name == "flock" and i < len(argv):
             i += 1  # the lock file
         if name == "command" and any(w.text in ("-v", "-V") for w in argv[1:i]):
@@ -201,6 +276,22 @@ def option_value(argv: Sequence[Word], *names: str) -> Word | None:
     return found
 
 
+def cluster_has(argv: Sequence[Word], letter: str, valued: str = "", start: int = 1) -> bool:
+    """Is short option `letter` given, alone or bundled (`-Ei`, `-lc`), before any
+    bundled option in `valued` whose value is the rest of the word?"""
+    for word in argv[start:]:
+        text = word.text
+        if text == "--":
+            return False
+        if text.startswith("-") and not text.startswith("--"):
+            for ch in text[1:]:
+                if ch == letter:
+                    return True
+                if ch in valued:
+                    break
+    return False
+
+
 def _short_flags(argv: Sequence[Word], start: int = 1) -> str:
     return "".join(w.text[1:] for w in argv[start:] if w.text.startswith("-") and not w.text.startswith("--"))
 
@@ -233,9 +324,20 @@ _CHMOD_FLAGS = {"-R", "-v", "-c", "-f", "-h", "-H", "-L", "-P"}
 
 @effect("cp", "install", "ln", "link", "mv", "rsync", "scp")
 def _copy(call: Call, ctx: Context) -> None:
-    takes = {"-t", "--target-directory", "-S", "--suffix", "-m", "--mode", "-o", "-g",
-             "--owner", "--group", "-e", "--rsh", "--exclude", "--include", "--filter", "-f"}
+    takes = {"-t", "--target-directory", "-S", "--suffix"}
+    if call.name == "install":
+        takes |= {"-m", "--mode", "-o", "-g", "--owner", "--group"}
+    if call.name in ("rsync", "scp"):
+        takes |= {"-e", "--rsh", "--exclude", "--include", "--filter", "-f", "-P", "-i", "-o",
+                  "-F", "-c", "-l", "-S"}
     words = operands(call.argv, takes)
+    if call.name in ("ln", "link"):
+        # a link to a file is a way to write it: its target counts as written
+        for src in words[:-1] if len(words) > 1 else words:
+            ctx.write(src, call.cwd)
+    if call.name == "rsync" and any(w.text == "--remove-source-files" for w in call.argv):
+        for src in words[:-1]:
+            ctx.write(src, call.cwd, "D")
     target = option_value(call.argv, "-t", "--target-directory")
     if target is None:
         if len(words) < 2:
@@ -263,6 +365,65 @@ def _copy_one(src: Word, dst: Word, cwd: str | None, ctx: Context) -> None:
         ctx.write(dst, cwd, recursive=True)
 
 
+@effect("curl", "wget", "sort", "aria2c", "http", "xh")
+def _output_option(call: Call, ctx: Context) -> None:
+    """Programs that write the file their output option names."""
+    names = {"curl": ("-o", "--output"), "wget": ("-O", "--output-document", "-o", "--output-file"),
+             "sort": ("-o", "--output"), "aria2c": ("-o", "--out"), "http": ("-o", "--output"),
+             "xh": ("-o", "--output")}[call.name]
+    target = option_value(call.argv, *names)
+    if target is not None and target.text != "-":
+        ctx.write(target, call.cwd)
+    if call.name == "curl" and any(w.text in ("-O", "--remote-name") for w in call.argv):
+        ctx.write(Word(UNKNOWN, UNKNOWN), call.cwd)  # named after the URL
+
+
+@effect("vi", "vim", "nvim", "ex", "ed", "nano", "emacs", "pico", "micro", "kak", "helix", "hx",
+        "black", "isort", "autopep8", "yapf", "autoflake", "prettier", "gofmt", "rustfmt",
+        "clang-format", "shfmt", "dos2unix", "unix2dos", "iconv")
+def _edits_operands(call: Call, ctx: Context) -> None:
+    """Editors and formatters write the files they are given (with none: what is below)."""
+    words = operands(call.argv, {"-c", "--cmd", "-S", "-u", "-i", "--line-length", "-l",
+                                 "--config", "-f", "-t", "-o", "--style"})
+    if call.name == "iconv" and option_value(call.argv, "-o", "--output") is None:
+        return  # iconv writes to stdout unless -o
+    if call.name in ("gofmt", "clang-format", "yapf", "autopep8", "autoflake", "prettier") and not any(
+            w.text in ("-w", "-i", "--in-place", "--write") for w in call.argv):
+        return  # these print unless told to write in place
+    for word in words or [literal(".")]:
+        ctx.write(word, call.cwd, recursive=True)
+
+
+@effect("ruff")
+def _ruff(call: Call, ctx: Context) -> None:
+    texts = call.texts()
+    if texts[1:2] == ["format"] or "--fix" in texts or "--fix-only" in texts:
+        words = operands(call.argv, {"--config", "--line-length", "--select", "--ignore",
+                                     "--target-version", "--extend-select"}, start=2)
+        for word in words or [literal(".")]:
+            ctx.write(word, call.cwd, recursive=True)
+
+
+@effect("gzip", "gunzip", "bzip2", "bunzip2", "xz", "unxz", "zstd", "unzstd", "lzma", "compress")
+def _compress(call: Call, ctx: Context) -> None:
+    """These replace their files (a.py -> a.py.gz) unless told to keep or print them."""
+    if any(w.text in ("-c", "--stdout", "-k", "--keep", "-l", "--list", "-t", "--test")
+           for w in call.argv) or cluster_has(call.argv, "c") or cluster_has(call.argv, "k"):
+        return
+    for word in operands(call.argv, {"-S", "--suffix", "-T", "--threads"}):
+        ctx.write(word, call.cwd, "D", recursive=cluster_has(call.argv, "r"))
+
+
+@effect("zip")
+def _zip(call: Call, ctx: Context) -> None:
+    words = operands(call.argv, {"-x", "-i", "-b", "-n", "-t", "-tt", "-O", "--out"})
+    if words:
+        ctx.write(words[0], call.cwd)  # the archive
+    if any(w.text in ("-m", "--move") for w in call.argv) or cluster_has(call.argv, "m"):
+        for word in words[1:]:
+            ctx.write(word, call.cwd, "D", recursive=True)
+
+
 @effect("dd")
 def _dd(call: Call, ctx: Context) -> None:
     for word in call.argv[1:]:
@@ -272,26 +433,55 @@ def _dd(call: Call, ctx: Context) -> None:
 
 @effect("sed", "gsed")
 def _sed(call: Call, ctx: Context) -> None:
-    flags = _short_flags(call.argv)
-    in_place = "i" in flags.split("e")[0].split("f")[0] or any(
+    in_place = cluster_has(call.argv, "i", "ef") or any(
         w.text.startswith("--in-place") for w in call.argv)
-    if not in_place:
-        return
+    scripts = [w.text for i, w in enumerate(call.argv[:-1])
+               if w.text in ("-e", "--expression") and i + 1 < len(call.argv)
+               for w in [call.argv[i + 1]]]
     scripted = option_value(call.argv, "-e", "--expression", "-f", "--file") is not None
     words = operands(call.argv, {"-e", "--expression", "-f", "--file", "-l", "--line-length"})
-    for word in words if scripted else words[1:]:
-        ctx.write(word, call.cwd)
+    if not scripted and words:
+        scripts.append(words[0].text)
+        words = words[1:]
+    for script in scripts:
+        _sed_script(script, call.cwd, ctx)
+    if in_place:
+        for word in words:
+            ctx.write(word, call.cwd)
+
+
+_SED_ADDRESS = r"(?:(?:[0-9]+|\$|/[^/]*/)(?:\s*[,~+]\s*(?:[0-9]+|\$|/[^/]*/))?!?)?"
+_SED_WRITE = re.compile(r"(?:^|[;\n{}]|/[gpIiMm0-9]*)\s*" + _SED_ADDRESS + r"\s*[wW]\s*([^;\n}]+)")
+_SED_EXEC = re.compile(r"(?:^|[;\n{}])\s*" + _SED_ADDRESS + r"\s*e(?:\s|$)|"
+                       r"/[gpIiMm0-9]*e[gpIiMm0-9]*(?:$|[;\n}])")
+
+
+def _sed_script(script: str, cwd: str | None, ctx: Context) -> None:
+    """A sed script's own writes (`w FILE`, `s/a/b/w FILE`) and commands (`e`)."""
+    for match in _SED_WRITE.finditer(script):
+        target = match.group(1).strip()
+        if target not in ("/dev/stdout", "/dev/stderr"):
+            ctx.write(literal(target), cwd)
+    if _SED_EXEC.search(script):
+        ctx.switch_off("sed's `e` runs its input as shell commands the guard cannot read")
 
 
 @effect("perl")
 def _perl(call: Call, ctx: Context) -> None:
-    flags = _short_flags(call.argv)
     code = option_value(call.argv, "-e", "-E")
+    if code is None:
+        for i, word in enumerate(call.argv[1:-1], 1):  # `-we CODE`, `-ne CODE`
+            if word.text.startswith("-") and not word.text.startswith("--") and \
+                    word.text[-1] in "eE":
+                code = call.argv[i + 1]
+                break
     words = operands(call.argv, {"-e", "-E", "-I", "-M", "-m"})
-    if "i" in flags.split("e")[0].split("E")[0]:
+    if code is not None:
+        words = [w for w in words if w is not code]
+    if cluster_has(call.argv, "i", "eEIMml"):
         for word in words if code is not None else words[1:]:
             ctx.write(word, call.cwd)
-    elif code is not None:
+    if code is not None:
         _inline_code(code.text, call.cwd, ctx, python=False)
 
 
@@ -322,6 +512,10 @@ def _tar(call: Call, ctx: Context) -> None:
     if "c" in flags or "r" in flags or "u" in flags or long & {"--create", "--append", "--update"}:
         if archive is not None:
             ctx.write(archive, call.cwd)
+        if "--remove-files" in long:
+            for word in operands(call.argv, {"-f", "--file", "-C", "--directory", "-T", "-X"},
+                                 start=2 if bundled else 1):
+                ctx.write(word, call.cwd, "D", recursive=True)
         return
     if "x" not in flags and not long & {"--extract", "--get"}:
         return
@@ -386,11 +580,13 @@ def _stdin_text(feed: Feed | None, cwd: str | None) -> str | None:
     up = feed.upstream
     if up is not None and up.name == "cat" and len(up.argv) == 2:
         return read(up.argv[1], up.cwd)
+    if up is not None and up.name in ("echo", "printf") and all(w.known for w in up.argv):
+        return " ".join(w.text for w in up.argv[1:] if not (up.name == "echo" and w.text in ("-e", "-n")))
     return None
 
 
 def read(word: Word, cwd: str | None) -> str | None:
-    if not word.known or cwd is None:
+    if not word.known or cwd is None or not files.regular_file(os.path.join(cwd, word.text)):
         return None
     try:
         with open(os.path.join(cwd, word.text), encoding="utf-8", errors="replace") as fh:
@@ -410,17 +606,21 @@ def patched(text: str | None, cwd: str | None, ctx: Context) -> None:
 # --- shells, find, xargs, inline code --------------------------------------------------------
 
 
-@effect("bash", "sh", "zsh", "dash", "ksh", "fish", "su", "source", ".", "eval")
+@effect("bash", "sh", "zsh", "dash", "ksh", "fish", "su", "source", ".", "eval", "trap")
 def _shell(call: Call, ctx: Context) -> None:
     words = call.argv
-    if call.name == "eval":
-        ctx.script(" ".join(w.text for w in words[1:]), call.cwd)
-        return
-    command = option_value(words, "-c")
-    if command is not None:
-        ctx.script(command.text, call.cwd)
+    if call.name in ("eval", "trap"):
+        # eval runs its words; trap runs its first operand later (on a signal or exit)
+        body = words[1:] if call.name == "eval" else words[1:2]
+        ctx.script(" ".join(w.text for w in body), call.cwd)
         return
     args = operands(words, {"-o", "-O", "+O", "--rcfile", "--init-file"})
+    if option_value(words, "-c") is not None or cluster_has(words, "c"):  # -c, -lc, -euc
+        if args:
+            ctx.script(args[0].text, call.cwd)
+        return
+    if args and args[0].text in ("/dev/stdin", "-", "/proc/self/fd/0"):
+        args = []
     if args and call.name not in ("su",):
         text = read(args[0], call.cwd)
         if text is not None:
@@ -431,6 +631,8 @@ def _shell(call: Call, ctx: Context) -> None:
     text = _stdin_text(call.stdin, call.cwd)
     if text is not None:
         ctx.script(text, call.cwd)
+    elif call.stdin is not None and call.stdin.upstream is not None:
+        ctx.switch_off("runs shell commands from a pipe the guard cannot read")
 
 
 @effect("find")
@@ -541,22 +743,18 @@ def _items(feed: Feed | None, cwd: str | None, ctx: Context) -> list[str]:
 
 
 def _with_paths(call: Call, paths: list[str], ctx: Context, placeholder: str) -> None:
-    """Run `call` with `placeholder` standing for each of `paths` (repo-relative)."""
+    """Run `call` with `placeholder` standing for the paths fed in (repo-relative): a
+    write to it writes them; the call's other words are read as they are."""
     if not call.argv:
         return
-    marker = Word(UNKNOWN)
-    argv = tuple(marker if placeholder in w.text else w for w in call.argv)
-    sub = Context(ctx.tree, ctx.depth + 1, nested=ctx.nested)
+    key = f"\x03set{len(ctx.sets)}"
+    argv = tuple(Word(w.text.replace(placeholder, key), (w.pattern or w.text).replace(placeholder, key))
+                 if placeholder in w.text else w for w in call.argv)
+    sub = Context(ctx.tree, ctx.depth + 1, nested=ctx.nested, sets={**ctx.sets, key: paths})
     run(Call(argv, call.env, call.cwd), sub)
     ctx.off.extend(sub.off)
-    ctx.named.extend(p for p in sub.named if UNKNOWN not in p)
-    allowed = set(paths)
-    for e in sub.effects:
-        # an effect on the placeholder can only reach the paths fed in
-        if e.path in allowed or not any(placeholder in w.text for w in call.argv):
-            ctx.effects.append(e)
-    if any(placeholder in w.text for w in call.argv) and any(e.path in allowed for e in sub.effects):
-        ctx.named.extend(p for p in paths if any(e.path == p for e in sub.effects))
+    ctx.named.extend(sub.named)
+    ctx.effects.extend(sub.effects)
 
 
 _INTERPRETER = re.compile(r"(python|pypy)[0-9.]*|node|nodejs|ruby|php|Rscript|deno|bun|lua|osascript")
@@ -572,7 +770,7 @@ def _interpreter(call: Call, ctx: Context) -> None:
         name = {"pre_commit": "pre-commit"}.get(module.text, module.text)
         run(Call((literal(name), *rest), call.env, call.cwd, call.stdin), ctx)
         return
-    code = option_value(call.argv, "-c") if python else option_value(call.argv, "-e", "--eval", "-r")
+    code = _code_option(call.argv, "c" if python else "epr", "WXmQ" if python else "")
     text = code.text if code is not None else None
     if text is None and (len(call.argv) == 1 or call.argv[1].text == "-"):
         text = _stdin_text(call.stdin, call.cwd)
@@ -580,7 +778,30 @@ def _interpreter(call: Call, ctx: Context) -> None:
         _inline_code(text, call.cwd, ctx, python=python)
 
 
+def _code_option(argv: Sequence[Word], letters: str, valued: str) -> Word | None:
+    """The inline program of `-c CODE`, `-uc CODE`, `-cCODE`, `-e`/`--eval`, `-p`..."""
+    for i, word in enumerate(argv[1:], 1):
+        text = word.text
+        if text in ("--eval", "--print") and i + 1 < len(argv):
+            return argv[i + 1]
+        if not text.startswith("-") or text.startswith("--"):
+            if not text.startswith("-"):
+                return None  # a script: the program is in a file
+            continue
+        for j, ch in enumerate(text[1:], 1):
+            if ch in letters:
+                rest = text[j + 1:]
+                return literal(rest) if rest else (argv[i + 1] if i + 1 < len(argv) else None)
+            if ch in valued:
+                break
+    return None
+
+
 _PATHLIKE = re.compile(r"[\w.~/@+-]*[\w~]")
+_WRITES_HINT = re.compile(
+    r"write|append|unlink|remove|rename|copy|move|truncate|chmod|chown|symlink|link|exec|spawn|"
+    r"system|popen|delete|rmdir|rm\b|mkdir|FileUtils|print\s*>|>|`|open\s*\(.*['\"][wax+]",
+    re.IGNORECASE)
 _PY_WRITERS = re.compile(
     r"\b(write_text|write_bytes|unlink|remove|rename|replace|rmtree|rmdir|move|copy|copy2|copyfile|"
     r"copytree|truncate|chmod|chown|touch|symlink|link|system|popen|Popen|run|call|check_call|"
@@ -591,8 +812,10 @@ _PY_OPEN = re.compile(r"\bopen\s*\(|\.open\s*\(")
 def _inline_code(code: str, cwd: str | None, ctx: Context, python: bool) -> None:
     """Code run inline may write any path it names: those that exist in the repository
     are written (for `protect`); read-only Python (parsed, no writing call) writes none."""
-    if python and _reads_only(code):
+    if (python and _reads_only(code)) or (not python and not _WRITES_HINT.search(code)):
         return
+    if python and _computed_target(code):
+        ctx.write(literal("."), cwd, recursive=True)  # it writes a path built at run time
     for token in set(_PATHLIKE.findall(code)):
         if "/" in token or "." in token:
             rel = ctx.tree.rel(token, cwd)
@@ -615,7 +838,8 @@ def _reads_only(code: str) -> bool:
             if _PY_WRITERS.fullmatch(name):
                 return False
             if name == "open":
-                mode = node.args[1] if len(node.args) > 1 else next(
+                at = 0 if isinstance(node.func, ast.Attribute) else 1  # Path.open(mode)
+                mode = node.args[at] if len(node.args) > at else next(
                     (k.value for k in node.keywords if k.arg == "mode"), None)
                 if mode is not None and not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)
                                              and set(mode.value) <= set("rbt")):
@@ -623,6 +847,19 @@ def _reads_only(code: str) -> bool:
         elif isinstance(node, ast.Name) and node.id in ("__import__", "getattr", "exec", "eval"):
             return False
     return True
+
+
+def _computed_target(code: str) -> bool:
+    """Does Python code open or write a path that is not a string literal?"""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == "open" and node.args and not isinstance(node.args[0], ast.Constant):
+            return not _reads_only(code)
+    return False
 
 
 # --- enforcement tools -----------------------------------------------------------------------
@@ -634,6 +871,19 @@ def _pre_commit(call: Call, ctx: Context) -> None:
     for action in ("uninstall", "autoupdate", "migrate-config"):
         if action in texts[1:2]:
             ctx.switch_off(f"`{call.name} {action}` removes or rewrites the hooks")
+    if texts[1:2] in (["install"], ["install-hooks"]) and any(
+            t in ("-c", "--config") or t.startswith("--config=") for t in texts):
+        ctx.switch_off(f"`{call.name} install --config` points the hooks at another config")
+
+
+@effect("pip", "pip3", "uv", "pipx", "conda", "mamba")
+def _installer(call: Call, ctx: Context) -> None:
+    """Replacing or removing the tools the hooks run (ladder, pre-commit) switches them off."""
+    texts = [t.lower() for t in call.texts()]
+    if not {"install", "uninstall", "remove", "add", "sync"} & set(texts[1:4]):
+        return
+    if any("ladder" in t or "pre-commit" in t or "pre_commit" in t for t in texts[2:]):
+        ctx.switch_off(f"`{call.name} {texts[1]}` replaces or removes the tools the hooks run")
 
 
 @effect("ladder")
@@ -648,14 +898,26 @@ def _ladder(call: Call, ctx: Context) -> None:
         ctx.switch_off("`ladder try --new-baseline` re-bases verification: a person's call")
 
 
-_ENV_OFF = re.compile(r"SKIP|PRE_COMMIT_ALLOW_NO_CONFIG|GIT_CONFIG(_.*)?|GIT_DIR|GIT_COMMON_DIR|"
-                      r"GIT_INDEX_FILE|GIT_WORK_TREE")
+_ENV_OFF = re.compile(r"SKIP|PRE_COMMIT_ALLOW_NO_CONFIG|PRE_COMMIT_HOME|GIT_CONFIG(_.*)?|GIT_DIR|"
+                      r"GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_WORK_TREE|GIT_EXEC_PATH")
+# where git reads its global config and finds the hook's tools: off only for the
+# commands that run the hooks (an `export PATH=...` for a build is not a bypass)
+ENV_FOR_HOOKS = {"HOME", "XDG_CONFIG_HOME", "PATH", "PYTHONPATH", "VIRTUAL_ENV"}
+HOOK_RUNNERS = {"git", "pre-commit", "prek", "ladder"}
+# variables that hold a command git (or a program) runs: read as scripts
+_ENV_COMMANDS = {"GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER",
+                 "EDITOR", "VISUAL", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_ASKPASS", "PROMPT_COMMAND"}
 
 
-def _env_switch(name: str, ctx: Context) -> None:
+def _env_switch(name: str, ctx: Context, value: str = "", call: Call | None = None) -> None:
     if _ENV_OFF.fullmatch(name) and name != "GIT_CONFIG_NOSYSTEM":
         ctx.switch_off(f"setting {name} changes which hooks and config git uses")
+    elif name in ENV_FOR_HOOKS and call is not None and call.name in HOOK_RUNNERS:
+        ctx.switch_off(f"`{name}=... {call.name}` changes where the hooks' config and tools "
+                       "come from")
+    elif name in _ENV_COMMANDS and value:
+        ctx.script(value, call.cwd if call is not None else None)
 
 
-def env_assignment(name: str, ctx: Context) -> None:
-    _env_switch(name, ctx)
+def env_assignment(name: str, ctx: Context, value: str = "") -> None:
+    _env_switch(name, ctx, value)

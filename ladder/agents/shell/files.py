@@ -8,7 +8,9 @@ directory the command writes into), never nothing: the guard fails closed.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
+import stat
 import subprocess
 import tarfile
 import zipfile
@@ -16,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ladder.agents.shell.words import UNKNOWN, Word
+
+_GLOB_MARK = "\x01"  # words.py's unquoted-glob marker
 
 MAX_FILES = 200_000  # a listing this long is cut (the rest of the tree is not matched)
 _GIT_KEEP = ("config", "hooks")  # inside .git, the parts that hold enforcement
@@ -67,14 +71,22 @@ class Tree:
     def named(self, word: Word, cwd: str | None, recursive: bool = False) -> list[str]:
         """The repo-relative paths `word` may name: itself when known (with the files
         below it when `recursive`), else the files its pattern matches."""
+        if cwd is None and not word.text.startswith(("/", "~", UNKNOWN)):
+            # a `cd` the guard could not follow: the path may be below any directory
+            word = Word(UNKNOWN + "/" + word.text, UNKNOWN + "/" + (word.pattern or word.text))
         if word.known:
             rel = self.rel(word.text, cwd)
+            full = os.path.realpath(os.path.join(cwd or "/", os.path.expanduser(word.text)))
+            if rel is None and recursive and (self.root + os.sep).startswith(full.rstrip(os.sep) + os.sep):
+                return self.under("")  # a directory above the repository: all of it
             if rel is None:
                 return []
             if recursive or rel == "":
                 return self.under(rel) or ([rel] if rel else [])
             return [rel]
         regex = _absolute(word, cwd)
+        if recursive and any(regex.fullmatch(a) for a in _ancestors(self.root)):
+            return self.under("")  # matches the repository or a directory above it
         out: list[str] = []
         for path in self.files():
             full = self.root + "/" + path
@@ -98,12 +110,22 @@ def _git_parts(gitdir: str, prefix: str) -> list[str]:
 
 def _absolute(word: Word, cwd: str | None) -> re.Pattern[str]:
     text = word.pattern or word.text
-    if text.startswith("/") or text.startswith(UNKNOWN):
-        return word.regex()
     if text.startswith("~"):
-        return Word(os.path.expanduser("~") + word.text[1:], os.path.expanduser("~") + text[1:]).regex()
-    base = cwd.rstrip("/") + "/" if cwd else UNKNOWN + "/"
-    return Word(base + word.text, base + text).regex()
+        text = os.path.expanduser("~") + text[1:]
+    elif not (text.startswith("/") or text.startswith(UNKNOWN)):
+        text = (cwd.rstrip("/") if cwd else UNKNOWN) + "/" + text
+    if UNKNOWN in text:  # `…/../x` cannot be collapsed: only drop `.` components
+        text = re.sub(r"(?<=/)\./", "", text.replace("//", "/"))
+    else:
+        text = posixpath.normpath(text)
+    return Word(text.replace(_GLOB_MARK, ""), text).regex()
+
+
+def _ancestors(root: str) -> list[str]:
+    out = [root]
+    while os.path.dirname(out[-1]) != out[-1]:
+        out.append(os.path.dirname(out[-1]))
+    return out
 
 
 def _ancestor_matches(regex: re.Pattern[str], root: str, path: str) -> bool:
@@ -114,8 +136,18 @@ def _ancestor_matches(regex: re.Pattern[str], root: str, path: str) -> bool:
 # --- archives and patches ------------------------------------------------------------------
 
 
+def regular_file(path: str) -> bool:
+    """A plain file (never a FIFO or a device: reading one could block the guard)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def archive_members(path: str) -> list[str] | None:
     """The member names of a tar or zip archive; None when it cannot be read."""
+    if not regular_file(path):
+        return None
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as z:

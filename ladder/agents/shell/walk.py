@@ -9,12 +9,14 @@ write. Command and process substitutions are walked too: `echo $(rm x)` removes 
 
 from __future__ import annotations
 
+import itertools
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ladder.agents.shell.words import UNKNOWN, Word, braces, dequote, literal
+from ladder.agents.shell.words import KEY, UNKNOWN, Word, braces, dequote, literal
 
 MAX_WORDS = 64  # expansions of one word (loop values x variables) considered
 
@@ -55,13 +57,34 @@ class Redirect:
 class Walked:
     calls: list[Call] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
-    assigned: list[str] = field(default_factory=list)  # NAME=value assignments seen
+    assigned: list[tuple[str, str]] = field(default_factory=list)  # NAME=value seen
 
 
 @dataclass
 class _State:
     cwd: str | None
     vars: dict[str, list[Word]]
+    maybe: bool = False  # in code that may not run (after && or ||): changes are uncertain
+    aliases: dict[str, str] = field(default_factory=dict)
+    functions: set[str] = field(default_factory=set)
+
+    def copy(self) -> tuple[str | None, dict[str, list[Word]], bool]:
+        return self.cwd, dict(self.vars), self.maybe
+
+    def merge(self, saved: tuple[str | None, dict[str, list[Word]], bool]) -> None:
+        """After code that may or may not have run (a function body, a branch): either
+        state may hold, so a changed directory is unknown and variables take both values."""
+        cwd, old, maybe = saved
+        if self.cwd != cwd:
+            self.cwd = None
+        for name, values in old.items():
+            if self.vars.get(name) != values:
+                self.vars[name] = [*values, *(v for v in self.vars.get(name, []) if v not in values)]
+        self.maybe = maybe
+
+    def restore(self, saved: tuple[str | None, dict[str, list[Word]], bool]) -> None:
+        """After a subshell (a pipeline's part, a substitution): nothing it did holds."""
+        self.cwd, self.vars, self.maybe = saved[0], dict(saved[1]), saved[2]
 
 
 def walk(parts: list[Any], source: str, cwd: str | None) -> Walked:
@@ -75,32 +98,50 @@ def walk(parts: list[Any], source: str, cwd: str | None) -> Walked:
 def _node(node: Any, source: str, state: _State, out: Walked, stdin: Feed | None) -> Call | None:
     kind = node.kind
     if kind == "list":
+        entry = state.maybe
         for part in node.parts:
+            if part.kind == "operator":
+                state.maybe = entry or part.op in ("&&", "||")
+                if part.op in (";", "&", "\n") and not entry:
+                    state.maybe = False
+                continue
             _node(part, source, state, out, None)
+        state.maybe = entry
     elif kind == "pipeline":
         upstream: Call | None = None
         for part in node.parts:
             if part.kind == "pipe":
                 continue
+            saved = state.copy()  # each part of a pipeline runs in a subshell
             upstream = _node(part, source, state, out, Feed(upstream=upstream) if upstream else None)
+            state.restore(saved)
     elif kind == "command":
         return _command(node, source, state, out, stdin)
     elif kind == "compound":
         subshell = bool(node.list) and getattr(node.list[0], "word", "") == "("
-        saved = (state.cwd, dict(state.vars))
+        saved = state.copy()
         for part in node.list:
             _node(part, source, state, out, stdin)
         for redirect in getattr(node, "redirects", []) or []:
             _redirect(redirect, source, state, out)
         if subshell:
-            state.cwd, state.vars = saved
+            state.restore(saved)
     elif kind == "for":
+        saved = state.copy()
         _for(node, source, state, out)
+        state.merge(saved)
     elif kind in ("if", "while", "until", "function"):
+        if kind == "function" and node.parts and node.parts[0].kind == "word":
+            state.functions.add(node.parts[0].word)
+        saved = state.copy()
+        state.maybe = True
         for part in node.parts:  # reserved words and a function's name are skipped below
             _node(part, source, state, out, None)
+        state.merge(saved)
     elif kind in ("commandsubstitution", "processsubstitution"):
+        saved = state.copy()
         _node(node.command, source, state, out, None)
+        state.restore(saved)
     return None
 
 
@@ -120,21 +161,45 @@ def _for(node: Any, source: str, state: _State, out: Walked) -> None:
 def _command(node: Any, source: str, state: _State, out: Walked, stdin: Feed | None) -> Call:
     env: list[tuple[str, str]] = []
     argv: list[Word] = []
+    assigned: dict[str, list[Word]] = {}
     feed = stdin
     for part in node.parts:
         if part.kind == "assignment":
             name, _, _ = part.word.partition("=")
             value = _assignment_value(part, source, state, out)
+            appending = name.endswith("+")
+            name = name.rstrip("+")
+            if appending:  # `f+=x`: the old value, extended
+                value = [Word(o.text + v.text, (o.pattern or o.text) + (v.pattern or v.text))
+                         for o in state.vars.get(name, [literal("")]) for v in value][:MAX_WORDS]
             env.append((name, value[0].text if value else ""))
-            out.assigned.append(name)
-            if not argv:
-                state.vars[name] = value or [literal("")]
+            out.assigned.append((name, value[0].text if value else ""))
+            assigned[name] = value or [literal("")]
         elif part.kind == "word":
             argv.extend(expand(part, source, state, out))
         elif part.kind == "redirect":
             feed = _redirect(part, source, state, out) or feed
         else:
             _node(part, source, state, out, None)
+    if argv and argv[0].text in state.aliases:  # `alias r=rm; r x`
+        argv = [*(literal(w) for w in state.aliases[argv[0].text].split()), *argv[1:]]
+    if argv and (not argv[0].known or " " in argv[0].text) and any(c.isspace() for c in argv[0].text):
+        # an unquoted expansion holding a command line (`c='rm x'; $c`): its words
+        argv = [*(Word(w, w) for w in argv[0].text.split()), *argv[1:]]
+    if argv and argv[0].text in state.functions and len(argv) > 1:
+        # a function may run its arguments (`f(){ "$@"; }; f rm x`): read them as a command
+        out.calls.append(Call(tuple(argv[1:]), (), state.cwd, feed))
+    if argv and argv[0].text == "set" and len(argv) > 1 and argv[1].text == "--":
+        state.vars["@"] = [Word(" ".join(w.text for w in argv[2:]))]  # `set -- a b; "$@"`
+    if argv and argv[0].text == "alias":
+        for word in argv[1:]:
+            alias, eq, body = word.text.partition("=")
+            if eq:
+                state.aliases[alias] = body
+    if not argv:  # plain assignments set shell variables; `X=1 cmd` only cmd's environment
+        for name, values in assigned.items():
+            old = state.vars.get(name)
+            state.vars[name] = [*(old or []), *values] if state.maybe and old else values
     call = Call(tuple(argv), tuple(env), state.cwd, feed)
     out.calls.append(call)
     _follow_cd(call, state)
@@ -143,7 +208,7 @@ def _command(node: Any, source: str, state: _State, out: Walked, stdin: Feed | N
             name, eq, rhs = word.text.partition("=")
             if eq:
                 state.vars[name] = [Word(rhs, word.pattern[len(name) + 1:])]
-                out.assigned.append(name)
+                out.assigned.append((name, rhs))
     return call
 
 
@@ -153,15 +218,18 @@ def _assignment_value(part: Any, source: str, state: _State, out: Walked) -> lis
 
 
 def _follow_cd(call: Call, state: _State) -> None:
-    if call.name not in ("cd", "pushd") or state.cwd is None:
+    """A `cd` moves the directory when it surely runs and surely succeeds; otherwise the
+    directory is unknown (relative paths then match anywhere in the repository)."""
+    if call.name not in ("cd", "pushd", "popd", "chdir") or state.cwd is None:
         return
     args = [w for w in call.argv[1:] if not w.text.startswith("-") or w.text == "-"]
-    if not args:
-        state.cwd = os.path.expanduser("~")
-    elif args[0].known and args[0].text != "-":
-        state.cwd = os.path.normpath(os.path.join(state.cwd, os.path.expanduser(args[0].text)))
-    else:
+    target = os.path.expanduser("~") if not args else None
+    if args and args[0].known and args[0].text != "-" and call.name != "popd":
+        target = os.path.normpath(os.path.join(state.cwd, os.path.expanduser(args[0].text)))
+    if target is None or state.maybe or not os.path.isdir(target):
         state.cwd = None
+    else:
+        state.cwd = target
 
 
 def _redirect(node: Any, source: str, state: _State, out: Walked) -> Feed | None:
@@ -198,8 +266,10 @@ def _expand_span(node: Any, start: int, source: str, state: _State, out: Walked)
     for part in sorted(getattr(node, "parts", []) or [], key=lambda p: p.pos[0]):
         if part.pos[0] < last:
             continue
+        if part.kind == "parameter" and source[part.pos[0]:part.pos[1]] == "$":
+            continue  # bashlex's node for `$'...'` (ANSI-C quoting): dequote() reads it
         pieces.append(source[last:part.pos[0]])
-        pieces.append(f"\x02{len(choices)}\x02")
+        pieces.append(f"{KEY}{len(choices)}{KEY}")
         choices.append(_part_values(part, source, state, out))
         last = part.pos[1]
     pieces.append(source[last:end])
@@ -220,29 +290,32 @@ _UNKNOWN = Word(UNKNOWN, UNKNOWN)
 def _part_values(part: Any, source: str, state: _State, out: Walked) -> list[Word]:
     if part.kind == "parameter":
         name = str(part.value)
+        for suffix in ("[@]", "[*]", "[0]"):  # an array (kept as one word list here)
+            name = name.removesuffix(suffix)
         if name in state.vars:
             return state.vars[name]
         if name == "HOME":
             return [literal(os.path.expanduser("~"))]
         return [_UNKNOWN]  # from the environment, or `${x:-...}` forms: not known here
     if part.kind == "tilde":
-        return [literal(os.path.expanduser(str(part.value)))]
+        value = str(part.value)
+        if value == "~+":
+            return [literal(state.cwd)] if state.cwd else [_UNKNOWN]
+        return [literal(os.path.expanduser(value))] if value != "~-" else [_UNKNOWN]
     if part.kind in ("commandsubstitution", "processsubstitution"):
+        saved = state.copy()
         _node(part.command, source, state, out, None)
+        state.restore(saved)
+        command = part.command
+        first = getattr(command, "parts", [None])[0] if command.kind == "command" else None
+        if first is not None and getattr(first, "word", "") == "mktemp":
+            base = tempfile.gettempdir() + "/tmp."  # mktemp's default name, one component
+            return [Word(base + UNKNOWN, base + "\x01*")]
     return [_UNKNOWN]
 
 
 def _product(choices: list[list[Word]]) -> Iterator[tuple[Word, ...]]:
-    if not choices:
-        yield ()
-        return
-    count = 0
-    for head in choices[0]:
-        for rest in _product(choices[1:]):
-            yield (head, *rest)
-            count += 1
-            if count >= MAX_WORDS:
-                return
+    return itertools.islice(itertools.product(*choices), MAX_WORDS)
 
 
 __all__ = ["Call", "Feed", "Redirect", "Walked", "expand", "literal", "walk"]

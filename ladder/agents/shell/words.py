@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 UNKNOWN = "\x00"  # a piece of a word whose value the guard cannot know: matches anything
 _GLOB = "\x01"  # an unquoted glob character's marker in `pattern` (quoted ones are literal)
+KEY = "\ue000"  # brackets an expansion's key in a raw word (control characters are stripped
+# from commands first, and private-use characters never name a file)
+_CLASSES = {"alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z",
+            "lower": "a-z", "space": " \\t\\n", "punct": "!-/:-@\\[-`{-~", "xdigit": "0-9A-Fa-f",
+            "word": "a-zA-Z0-9_"}
 
 
 @dataclass(frozen=True)
@@ -44,24 +49,37 @@ class Word:
             elif ch == _GLOB and i + 1 < len(source):
                 i += 1
                 glob = source[i]
-                if glob == "*":
-                    out.append("[^/]*")
+                start = not out or out[-1].endswith("/")
+                if glob == "*" and source[i + 1:i + 3] == _GLOB + "*":
+                    # `**` (globstar): any depth, `**/` none too
+                    out.append("(?:.*/)?" if source[i + 3:i + 4] == "/" else ".*")
+                    i += 3 if source[i + 3:i + 4] == "/" else 2
+                elif glob == "*":
+                    out.append(("(?!\\.)" if start else "") + "[^/]*")  # no dotfiles, as bash
                 elif glob == "?":
-                    out.append("[^/]")
+                    out.append(("(?!\\.)" if start else "") + "[^/]")
                 else:  # `[`: a bracket expression up to the next `]`
                     end = source.find("]", i + 2)
                     if end < 0:
                         out.append(re.escape("["))
                     else:
                         body = source[i + 1:end].replace(_GLOB, "")
+                        if body.startswith("[:") and source[end + 1:end + 2] == "]":
+                            end += 1  # `[[:alpha:]]`: the class's own brackets
+                            body = body + "]"
                         negate = body[:1] in ("!", "^")
                         body = body[1:] if negate else body
+                        for name, chars in _CLASSES.items():
+                            body = body.replace(f"[:{name}:]", chars)
                         out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
                         i = end
             else:
                 out.append(re.escape(ch))
             i += 1
-        return re.compile("".join(out), re.DOTALL)
+        try:
+            return re.compile("".join(out), re.DOTALL)
+        except re.error:  # a bracket expression bash would take literally (`[z-a]`)
+            return re.compile(re.escape(self.text).replace(re.escape(UNKNOWN), ".*"), re.DOTALL)
 
 
 def literal(text: str) -> Word:
@@ -77,8 +95,8 @@ def dequote(raw: str, values: dict[str, Word]) -> Word:
     i = 0
     while i < len(raw):
         ch = raw[i]
-        if ch == "\x02":
-            end = raw.index("\x02", i + 1)
+        if ch == KEY:
+            end = raw.index(KEY, i + 1)
             value = values[raw[i + 1:end]]
             text.append(value.text)
             pattern.append(value.pattern or value.text)
@@ -101,10 +119,32 @@ def dequote(raw: str, values: dict[str, Word]) -> Word:
             else:
                 text.append(ch)
                 pattern.append(ch)
+        elif ch == "$" and raw[i + 1:i + 2] == "'":
+            end = raw.find("'", i + 2)
+            while end > 0 and raw[end - 1] == "\\" and raw[end - 2:end] != "\\\\":
+                end = raw.find("'", end + 1)
+            body = raw[i + 2:end if end > 0 else len(raw)]
+            decoded = _ansi_c(body)
+            text.append(decoded)
+            pattern.append(decoded)
+            i = (end if end > 0 else len(raw)) + 1
+            continue
         elif ch in "'\"":
             quote = ch
-        elif ch == "$" and raw[i + 1:i + 2] in ("'", '"'):
-            pass  # $'...' and $"...": the quotes follow
+        elif ch == "$" and raw[i + 1:i + 2] == '"':
+            pass  # $"...": the quotes follow
+        elif ch in "?*+@!" and raw[i + 1:i + 2] == "(":
+            # extglob `+(a|b)`, `!(x)`: any name (a superset of what it matches)
+            depth, j = 0, i + 1
+            while j < len(raw):
+                depth += {"(": 1, ")": -1}.get(raw[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            text.append(raw[i:j + 1])
+            pattern.append(_GLOB + "*")
+            i = j + 1
+            continue
         else:
             text.append(ch)
             pattern.append(_GLOB + ch if ch in "*?[" else ch)
@@ -112,16 +152,42 @@ def dequote(raw: str, values: dict[str, Word]) -> Word:
     return Word("".join(text), "".join(pattern))
 
 
+def _ansi_c(body: str) -> str:
+    """The value of `$'...'` (bash's ANSI-C quoting)."""
+    import codecs
+
+    try:
+        return codecs.decode(body.encode("latin-1", "backslashreplace"), "unicode_escape")
+    except (UnicodeDecodeError, ValueError):
+        return body
+
+
 _BRACE = re.compile(r"\{([^{}]*,[^{}]*)\}")
+_RANGE = re.compile(r"\{(-?\w+)\.\.(-?\w+)\}")
 
 
 def braces(text: str) -> list[str]:
-    """Brace expansion of the simple, non-nested kind (`{a,b}.py`), at most 64 words."""
+    """Brace expansion: lists (`{a,b}.py`) and ranges (`{1..3}`, `{a..c}`), not nested,
+    at most 64 words."""
     match = _BRACE.search(text)
-    if match is None:
-        return [text]
+    alts: list[str] = []
+    if match is not None:
+        alts = match.group(1).split(",")
+    else:
+        match = _RANGE.search(text)
+        if match is None:
+            return [text]
+        lo, hi = match.group(1), match.group(2)
+        if lo.lstrip("-").isdigit() and hi.lstrip("-").isdigit():
+            a, b = int(lo), int(hi)
+            alts = [str(n) for n in range(a, b + (1 if b >= a else -1), 1 if b >= a else -1)][:64]
+        elif len(lo) == 1 and len(hi) == 1:
+            a, b = ord(lo), ord(hi)
+            alts = [chr(n) for n in range(a, b + (1 if b >= a else -1), 1 if b >= a else -1)][:64]
+        else:
+            return [text]
     out: list[str] = []
-    for alt in match.group(1).split(","):
+    for alt in alts:
         out.extend(braces(text[:match.start()] + alt + text[match.end():]))
         if len(out) >= 64:
             break
