@@ -339,6 +339,8 @@ def agent() -> None:
 @click.option(
     "--crude", is_flag=True, help="Karpathy's decision: one seed, keep if better (UNVERIFIED)."
 )
+@click.option("--force", is_flag=True,
+              help="With --resume: continue even when `ladder agent verify` finds tampering.")
 def agent_run(
     resume: str | None,
     iterations: int | None,
@@ -349,6 +351,7 @@ def agent_run(
     seeds: int | None,
     seed: int | None,
     crude: bool,
+    force: bool,
 ) -> int:
     """Run the loop from HEAD (or --resume RUN) until its budget is spent."""
     from ladder.commands import agent as cmd
@@ -368,7 +371,7 @@ def agent_run(
     }
     if crude:
         overrides["decision"] = "crude"
-    return cmd.run(_project(), resume=resume, overrides=overrides)
+    return cmd.run(_project(), resume=resume, overrides=overrides, force=force)
 
 
 @agent.command("status", context_settings=CONTEXT)

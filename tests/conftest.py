@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from testing.fixtures import make_repo, set_git_env
 
 set_git_env()
+# The journal anchor's key lives in $XDG_CONFIG_HOME/ladder: tests keep theirs out of ~.
+os.environ.setdefault("XDG_CONFIG_HOME", tempfile.mkdtemp(prefix="ladder-test-config-"))
 # Real hooks call `ladder` and `pre-commit` by name: put this interpreter's scripts first.
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 

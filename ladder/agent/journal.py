@@ -59,9 +59,11 @@ def record_hash(record: Mapping[str, Any]) -> str:
 class Journal:
     """Append records to `path` (created when missing); one writer at a time."""
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time,
+                 on_append: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.path = Path(path)
         self._clock = clock
+        self._on_append = on_append  # anchors the chain's head outside the file (anchor.py)
         self._lock = threading.Lock()
         self._fd = -1
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,6 +117,8 @@ class Journal:
         os.fsync(self._fd)
         self._seq += 1
         self._prev = record["hash"]
+        if self._on_append is not None:
+            self._on_append(record)
         return record
 
     def records(self) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
              readonly: bool = False) -> Any:
     """The Run object for `paths`, with the real parts, journal, workspace and results."""
     from ladder.agent import results
+    from ladder.agent.anchor import Anchor, anchors_dir
     from ladder.agent.journal import Journal, JournalReader
     from ladder.agent.loop import Run
     from ladder.agent.workspace import Workspace
@@ -30,7 +31,8 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
 
     baseline = run_git(project.root, "rev-parse", "HEAD").strip()
     # A run that is still going holds its journal's lock: `status` only reads it.
-    journal: Any = JournalReader(paths.journal) if readonly else Journal(paths.journal)
+    journal: Any = JournalReader(paths.journal) if readonly else Journal(
+        paths.journal, on_append=Anchor(paths.run_id, anchors_dir(project.root)))
     for rec in journal.records():
         if rec["kind"] == "start":
             baseline = rec["data"]["baseline"]
@@ -54,7 +56,8 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
 
 
 def run(
-    project: Project, *, resume: str | None = None, overrides: Mapping[str, Any] | None = None
+    project: Project, *, resume: str | None = None, overrides: Mapping[str, Any] | None = None,
+    force: bool = False,
 ) -> int:
     from ladder.agent.config import load_agent_config
     from ladder.agent.runs import existing_run, new_run
@@ -65,6 +68,14 @@ def run(
     _preflight(config)
     if resume is not None:
         paths = existing_run(project, resume)
+        problems = tampering(project, paths)
+        if problems and not force:
+            raise LadderError(
+                f"run {paths.run_id} was tampered with: {problems[0]}",
+                where=project.rel(paths.journal),
+                todo=f"`ladder agent verify {paths.run_id}` lists every problem; "
+                     "`--resume ... --force` continues anyway",
+            )
         the_run = open_run(project, paths, config)
         the_run.resume()
         print(f"ladder agent: resuming run {paths.run_id} at iteration {the_run.next_iteration}")
@@ -229,18 +240,69 @@ def status(project: Project, *, run_id: str | None = None, fmt: str = "text") ->
     return 0
 
 
-def verify(project: Project, *, run_id: str) -> int:
+def tampering(project: Project, paths: Any) -> list[str]:
+    """Everything that says run `paths` was tampered with: a broken hash chain, a journal
+    that does not end where its anchor says, refs that disagree with the journal."""
+    from ladder.agent.anchor import check as check_anchor
+    from ladder.agent.journal import read_records
     from ladder.agent.journal import verify as verify_journal
+
+    problems = [f"{project.rel(paths.journal)}: {p}" for p in verify_journal(paths.journal)]
+    records = read_records(paths.journal)
+    problems += check_anchor(project.root, paths.run_id, records)
+    problems += _ref_problems(project, paths.run_id, records)
+    return problems
+
+
+def _ref_problems(project: Project, run_id: str, records: list[dict[str, Any]]) -> list[str]:
+    """refs/ladder/<run>/<iteration> and the kept branch against the journal's decisions."""
+    from ladder.git import run_git
+
+    expected: dict[str, str] = {}
+    branch = ""
+    for rec in records:
+        data = rec.get("data") or {}
+        if rec.get("kind") == "start":
+            branch = str(data.get("baseline", ""))
+        if rec.get("kind") == "commit" and isinstance(data.get("iteration"), int):
+            # the candidate's ref is written just before its decision: a kill can fall between
+            expected.setdefault(f"refs/ladder/{run_id}/{data['iteration']}", str(data.get("sha", "")))
+        if rec.get("kind") != "decision":
+            continue
+        cand = data.get("candidate") or {}
+        commit, it = str(cand.get("commit") or ""), data.get("iteration")
+        if commit and isinstance(it, int):
+            expected[f"refs/ladder/{run_id}/{it}"] = commit  # the decision's word is final
+            if cand.get("status") == "keep":
+                branch = commit
+    listing = run_git(project.root, "for-each-ref", "--format=%(refname) %(objectname)",
+                      f"refs/ladder/{run_id}/", f"refs/heads/ladder/{run_id}")
+    actual = dict(line.split(" ", 1) for line in listing.splitlines() if " " in line)
+    problems = [f"{ref} points to {actual[ref][:12]}, the journal says {sha[:12]}: a forged ref"
+                for ref, sha in sorted(expected.items()) if ref in actual and actual[ref] != sha]
+    problems += [f"{ref} is not in the journal: a forged ref" for ref in sorted(actual)
+                 if ref.startswith(f"refs/ladder/{run_id}/") and ref not in expected]
+    decided = {r["data"].get("iteration") for r in records if r.get("kind") == "decision"}
+    in_flight = {str(r["data"].get("sha")) for r in records
+                 if r.get("kind") == "commit" and r["data"].get("iteration") not in decided}
+    tip = actual.get(f"refs/heads/ladder/{run_id}")
+    if branch and tip and tip != branch and tip not in in_flight:
+        problems.append(f"branch ladder/{run_id} points to {tip[:12]}, but the journal's last "
+                        f"keep is {branch[:12]}: the kept chain was moved")
+    return problems
+
+
+def verify(project: Project, *, run_id: str) -> int:
     from ladder.agent.runs import existing_run
 
     paths = existing_run(project, run_id)
-    problems = verify_journal(paths.journal)
+    problems = tampering(project, paths)
     if not problems:
-        print(f"ladder agent verify: {paths.run_id}: the journal's hash chain is intact")
+        print(f"ladder agent verify: {paths.run_id}: the journal's hash chain is intact, it ends "
+              "where its anchor says, and the run's refs match it")
         return 0
     for problem in problems:
-        print(f"{project.rel(paths.journal)}: {problem}", file=sys.stderr)
-    print(
-        f"ladder agent verify: {len(problems)} problem(s): the journal was edited", file=sys.stderr
-    )
+        print(problem, file=sys.stderr)
+    print(f"ladder agent verify: {len(problems)} problem(s): the run's records were tampered with",
+          file=sys.stderr)
     return 1
