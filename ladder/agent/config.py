@@ -27,6 +27,7 @@ class MetricSpec:
     role: Literal["target", "guard"] = "target"
     margin: float = 0.0  # guard: relative regression tolerated (0.05 = 5%)
     bounds: tuple[float | None, float | None] = (None, None)  # plausible values
+    trusted: bool = False  # must come from the protected scorer (`score`), not the candidate
 
     def better(self, new: float, old: float) -> bool:
         return new < old if self.direction == "min" else new > old
@@ -71,6 +72,7 @@ class AgentConfig:
     editable: tuple[str, ...]  # globs; everything else is protected
     eval: str  # the evaluation command, run in the candidate's worktree
     metrics: Mapping[str, MetricSpec]
+    score: str = ""  # the protected scorer, run from the run's baseline after `eval` exits
     timeout: float = 600.0  # seconds per evaluation
     seeds: int = 10  # most paired seeds per decision (most decisions use one or two)
     iterations: int | None = 100
@@ -161,6 +163,7 @@ PROPOSER_OPTIONS: dict[str, dict[str, _OptionCheck]] = {
 _TOP_KEYS = (
     "editable",
     "eval",
+    "score",
     "metrics",
     "timeout",
     "seeds",
@@ -180,7 +183,7 @@ _TOP_KEYS = (
     "learn_promote",
     "learn",
 )
-_METRIC_KEYS = ("direction", "role", "margin", "bounds", "min", "max")
+_METRIC_KEYS = ("direction", "role", "margin", "bounds", "min", "max", "trusted")
 _METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -226,6 +229,14 @@ def parse_agent_config(raw: Mapping[str, Any], where: _Where) -> AgentConfig:
     for key, value in raw.items():
         if key not in ("editable", "eval", "metrics"):
             kwargs[key] = _scalar(key, value, where.key(key), where)
+    untrusted = [m.name for m in kwargs["metrics"].values() if m.trusted]
+    if untrusted and not kwargs.get("score"):
+        raise where.error(
+            f"metric {where.key('metrics', untrusted[0])!r} is trusted = true, but no `score` "
+            "command is configured",
+            todo="add score = \"...\": a scorer taken from the baseline that reads what the "
+                 "candidate produced ($LADDER_CANDIDATE_DIR) and writes $LADDER_SCORE_FILE",
+        )
     if ("hours" in kwargs or "evaluations" in kwargs) and "iterations" not in kwargs:
         # `hours = 8` alone means "run for eight hours", not "100 iterations or 8 hours";
         # `evaluations = 400` alone means "spend 400 evaluations".
@@ -374,7 +385,7 @@ def _choice(value: Any, choices: Sequence[str], path: str, where: _Where) -> str
 
 def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
     """One top-level key other than editable/metrics, converted to the dataclass type."""
-    if key == "eval":
+    if key in ("eval", "score"):
         return _string(value, path, where)
     if key in ("timeout", "hours"):
         return _number(value, path, where, positive=True)
@@ -518,12 +529,16 @@ def _metric(name: str, spec: Any, where: _Where) -> MetricSpec:
                 f"key {where.key(*path, 'margin')!r} applies to guard metrics only",
                 todo="remove it, or set role = 'guard'",
             )
+    trusted = spec.get("trusted", False)
+    if not isinstance(trusted, bool):
+        raise _type_error(where.key(*path, "trusted"), "true or false", trusted, where)
     return MetricSpec(
         name=name,
         direction="min" if direction == "min" else "max",
         role="target" if role == "target" else "guard",
         margin=margin,
         bounds=_bounds(spec, path, where),
+        trusted=trusted,
     )
 
 

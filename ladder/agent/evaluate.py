@@ -9,6 +9,16 @@ progress lines must not override the numbers it chose to report.
 
 Each evaluation runs in its own process group (a session), so a timeout kills the whole
 tree -- data-loader workers, `torchrun` children -- and not just the shell.
+
+The trust boundary: every metric the candidate's process prints or writes is *reported*
+-- the candidate can make it say anything. With a `score` command configured, once the
+candidate's process has exited, the protected scorer runs from a checkout of the run's
+baseline (never the candidate's tree), with `LADDER_CANDIDATE_DIR` pointing at what the
+candidate produced and `LADDER_SCORE_FILE` in a directory the candidate never saw; its
+metrics are *scored* and replace reported ones of the same name. A metric configured
+`trusted = true` must be scored. A reported metric printed twice, or named like ladder's
+own measurement (`seconds`), makes the evaluation a crash: which number counts is not
+the candidate's to choose.
 """
 
 from __future__ import annotations
@@ -78,6 +88,16 @@ def build_env(
     env["LADDER_METRICS_FILE"] = str(metrics_file)
     env["LADDER_DEVICE"] = device
     return env
+
+
+def repeated_metrics(text: str) -> list[str]:
+    """Metric names that appear on more than one `name: value` line."""
+    seen: dict[str, int] = {}
+    for line in text.splitlines():
+        match = _METRIC_LINE.match(line)
+        if match:
+            seen[match.group(1)] = seen.get(match.group(1), 0) + 1
+    return sorted(name for name, count in seen.items() if count > 1)
 
 
 def parse_metrics(text: str) -> dict[str, float]:
@@ -237,19 +257,61 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
             from_file = read_metrics_file(metrics_file)
         except MetricsFileError as exc:
             return crash(str(exc))
+        if from_file is None and repeated_metrics(done.output):
+            name = repeated_metrics(done.output)[0]
+            return crash(f"metric {name!r} was printed more than once: which one counts is not "
+                         "the candidate's to choose")
         metrics = from_file if from_file is not None else parse_metrics(done.output)
+        if SECONDS in metrics:
+            return crash(f"the candidate reported {SECONDS!r}, ladder's own measurement of its "
+                         "wall time: rename that metric")
         # `seconds` is always ladder's own measurement of the process, never what the
         # candidate printed: a wall-time guard (a slower program, work skipped) must not
         # be the candidate's to report (issue 10: guards measured by ladder itself).
         metrics[SECONDS] = round(done.seconds, 3)
         if done.returncode != 0:
             return crash(_exit_reason(done.returncode), metrics)
+        scored: dict[str, float] = {}
+        if job.score:
+            scored, why = _score(job, device)
+            if why:
+                return crash(why, metrics)
+            metrics.update(scored)
+        missing = [name for name in job.trusted if name not in scored]
+        if missing:
+            return crash(f"metric {missing[0]!r} is trusted = true but the scorer did not give it "
+                         "(a number the candidate reported does not count)", metrics)
         reason = _judge(metrics, target)
         if reason:
             return crash(reason, metrics)
-        return EvalResult(job.key, job.seed, metrics, True, "", out_tail, done.seconds)
+        return EvalResult(job.key, job.seed, metrics, True, "", out_tail, done.seconds,
+                          tuple(sorted(scored)))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _score(job: EvalJob, device: str) -> tuple[dict[str, float], str]:
+    """Run the protected scorer on what the candidate produced: (metrics, "") or ({}, why)."""
+    private = Path(tempfile.mkdtemp(prefix="ladder-score-"))  # the candidate never saw it
+    try:
+        score_file = private / "score.json"
+        env = build_env({**os.environ, **job.env}, job.seed, score_file, device, tuple(job.env))
+        env.pop("LADDER_METRICS_FILE", None)
+        env["LADDER_SCORE_FILE"] = str(score_file)
+        env["LADDER_CANDIDATE_DIR"] = str(job.root)
+        scorer = job.scorer if job.scorer is not None else job.root
+        done = run_command(job.score, scorer, env, job.timeout)
+        if done.returncode is None:
+            return {}, f"the scorer timed out after {job.timeout:g} s"
+        if done.returncode != 0:
+            return {}, f"the scorer failed: {_exit_reason(done.returncode)}\n{tail(done.output)}"
+        try:
+            found = read_metrics_file(score_file)
+        except MetricsFileError as exc:
+            return {}, f"the scorer's file: {exc}"
+        return (found if found is not None else parse_metrics(done.output)), ""
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def pass_through(names: Sequence[str], base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -52,7 +52,7 @@ from ladder.agent.replay import (
 from ladder.agent.strategies.pool import best_verified
 from ladder.errors import LadderError
 
-PARENT_SLOT, CANDIDATE_SLOT = "parent", "candidate"
+PARENT_SLOT, CANDIDATE_SLOT, SCORER_SLOT = "parent", "candidate", "scorer"
 _MAX_ATTEMPTS = 1000
 
 
@@ -684,7 +684,17 @@ class Run:
 
     def _job(self, key: str, tree: Path, seed: int) -> EvalJob:
         return EvalJob(key=key, root=tree, command=self.config.eval, seed=seed,
-                       timeout=self.config.timeout, env=self._passed_env)
+                       timeout=self.config.timeout, env=self._passed_env,
+                       score=self.config.score, scorer=self._scorer,
+                       trusted=tuple(m.name for m in self.config.metrics.values() if m.trusted))
+
+    @functools.cached_property
+    def _scorer(self) -> Path | None:
+        """A checkout of the run's baseline: the protected scorer runs from there, never
+        from the candidate's tree (made once per process, before any candidate runs)."""
+        if not self.config.score:
+            return None
+        return self.ws.checkout(SCORER_SLOT, self.ws.baseline)
 
     @functools.cached_property
     def _passed_env(self) -> dict[str, str]:

@@ -91,6 +91,9 @@ class EvalJob:
     seed: int
     timeout: float
     env: Mapping[str, str] = field(default_factory=dict)
+    score: str = ""  # the protected scorer's command ("" : none)
+    scorer: Path | None = None  # where it runs: a checkout of the run's baseline
+    trusted: tuple[str, ...] = ()  # metrics only the scorer may give
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class EvalResult:
     reason: str = ""  # why it crashed
     tail: str = ""  # the last lines of its output
     seconds: float = 0.0
+    scored: tuple[str, ...] = ()  # metrics the protected scorer gave (the rest: reported)
 
 
 class Executor(Protocol):
@@ -281,6 +285,8 @@ class CommitOutcome:
 class Worktrees(Protocol):
     """Where candidates become commits: `ladder.agent.workspace.Workspace` (real git
     worktrees and hooks), or `ladder.agent.fakes.MemoryWorkspace` for tests and benches."""
+
+    baseline: str  # the commit the run started from
 
     def start(self) -> str: ...
 

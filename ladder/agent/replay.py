@@ -143,7 +143,7 @@ def candidate_from(d: Mapping[str, Any]) -> Candidate:
 
 def result_dict(r: EvalResult) -> dict[str, Any]:
     return {"key": r.key, "seed": r.seed, "metrics": dict(r.metrics), "ok": r.ok,
-            "reason": r.reason, "tail": r.tail, "seconds": r.seconds}
+            "reason": r.reason, "tail": r.tail, "seconds": r.seconds, "scored": list(r.scored)}
 
 
 def result_from(d: Mapping[str, Any]) -> EvalResult:
@@ -156,6 +156,7 @@ def result_from(d: Mapping[str, Any]) -> EvalResult:
         reason=d.get("reason", ""),
         tail=d.get("tail", ""),
         seconds=d.get("seconds", 0.0),
+        scored=tuple(d.get("scored", ())),
     )
 
 

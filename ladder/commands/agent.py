@@ -101,6 +101,8 @@ def run(
             f"ladder agent: run {paths.run_id} from {head[:8]} ({config.strategy}, {config.proposer.kind})"
         )
         the_run.start(head)
+    if not config.score:
+        print(f"ladder agent: {SELF_REPORTED.format(name=config.target.name)}")
     learner = the_run.parts.learner
     if learner is not None:
         start = learner.summary()
@@ -161,6 +163,10 @@ def _protect_non_editable(project: Project, editable: Any) -> None:
     print(f"ladder agent: generated lesson {guard.LESSON_ID} (level 5) and committed it")
 
 
+SELF_REPORTED = ("{name} is a self-reported metric: the candidate can forge it; configure "
+                 "`score` (a protected scorer, see docs/agent.md)")
+
+
 def summary(the_run: Any) -> str:
     from ladder.agent.loop import best
 
@@ -193,6 +199,8 @@ def summary(the_run: Any) -> str:
         b, v = base.metrics[name], top.metrics[name]
         rel = (v - b) / abs(b) * 100 if b else 0.0
         line += f"\nbest {name} {v:.6g} vs baseline {b:.6g} ({rel:+.1f}%), commit {top.commit[:8] or '-'}"
+    if not the_run.config.score:
+        line += f"\n{SELF_REPORTED.format(name=name)}"
     learner = getattr(the_run.parts, "learner", None)
     if learner is not None:
         got = learner.summary()

@@ -172,6 +172,13 @@ BAD = [
         _replace('eval = "python evaluate.py"\n', ""), "tool.ladder.agent.eval", id="missing-eval"
     ),
     pytest.param(
+        _replace('role = "target"', 'role = "target"\ntrusted = true'),
+        "is trusted = true, but no `score` command", id="trusted-without-scorer",
+    ),
+    pytest.param(
+        _replace('role = "target"', 'role = "target"\ntrusted = "yes"'), "trusted", id="trusted-string",
+    ),
+    pytest.param(
         _replace('editable = ["train.py"]', 'editable = "train.py"'),
         "tool.ladder.agent.editable",
         id="editable-not-a-list",

@@ -98,7 +98,7 @@ def test_the_metrics_file_wins_over_lines(tmp_path: Path) -> None:
     code = (
         "import json, os\n"
         "print('val_loss: nan')  # a progress line the file overrides\n"
-        "json.dump({'val_loss': 0.5, 'seconds': 2, 'commit': 'abc'},"
+        "json.dump({'val_loss': 0.5, 'commit': 'abc'},"
         " open(os.environ['LADDER_METRICS_FILE'], 'w'))\n"
     )
     result = evaluate(job(tmp_path, code), "val_loss")
@@ -107,12 +107,63 @@ def test_the_metrics_file_wins_over_lines(tmp_path: Path) -> None:
 
 
 def test_wall_time_is_ladders_own_measurement(tmp_path: Path) -> None:
-    # A candidate that prints a flattering `seconds:` does not set its wall-time guard.
-    code = "import time\ntime.sleep(0.3)\nprint('val_loss: 1.0')\nprint('seconds: 0.001')\n"
+    code = "import time\ntime.sleep(0.3)\nprint('val_loss: 1.0')\n"
     result = evaluate(job(tmp_path, code), "val_loss")
     assert result.ok, result.reason
     assert result.metrics["seconds"] >= 0.3
     assert result.metrics["seconds"] == round(result.seconds, 3)
+    # a candidate that reports a flattering `seconds` of its own: an error, not a value
+    flattering = evaluate(job(tmp_path, code + "print('seconds: 0.001')\n"), "val_loss")
+    assert not flattering.ok and "ladder's own measurement" in flattering.reason
+
+
+def test_a_metric_printed_twice_is_an_error(tmp_path: Path) -> None:
+    code = "print('val_loss: 0.9')\nprint('val_loss: 0.1')\n"  # the last line would win
+    result = evaluate(job(tmp_path, code), "val_loss")
+    assert not result.ok and "'val_loss' was printed more than once" in result.reason
+
+
+SCORER = (
+    "import json, os, pathlib\n"
+    "pred = float(pathlib.Path(os.environ['LADDER_CANDIDATE_DIR'], 'pred.txt').read_text())\n"
+    "json.dump({'val_loss': abs(pred - 1.0)}, open(os.environ['LADDER_SCORE_FILE'], 'w'))\n"
+)
+
+
+def _scored_job(tmp_path: Path, code: str, trusted: tuple[str, ...] = ("val_loss",)) -> EvalJob:
+    scorer = tmp_path / "baseline"
+    scorer.mkdir()
+    (scorer / "score.py").write_text(SCORER, encoding="utf-8")
+    base = job(tmp_path, code)
+    # the candidate's tree has its own score.py: a forged one, never run
+    (base.root / "score.py").write_text("print('val_loss: 0.0')\n", encoding="utf-8")
+    return EvalJob(base.key, base.root, base.command, base.seed, base.timeout, base.env,
+                   score=f"{PY} score.py", scorer=scorer, trusted=trusted)
+
+
+def test_the_protected_scorer_decides_and_the_candidate_cannot_forge_it(tmp_path: Path) -> None:
+    code = (
+        "import os, pathlib\n"
+        "pathlib.Path('pred.txt').write_text('1.25')\n"
+        "assert 'LADDER_SCORE_FILE' not in os.environ  # it never sees where scores go\n"
+        "print('val_loss: 0.0')  # what it would like the score to be\n"
+    )
+    result = evaluate(_scored_job(tmp_path, code), "val_loss")
+    assert result.ok, result.reason
+    assert result.metrics["val_loss"] == pytest.approx(0.25)
+    assert result.scored == ("val_loss",)
+
+
+def test_a_trusted_metric_the_scorer_does_not_give_is_a_crash(tmp_path: Path) -> None:
+    code = "import pathlib\npathlib.Path('pred.txt').write_text('1.0')\nprint('acc: 0.99')\n"
+    result = evaluate(_scored_job(tmp_path, code, trusted=("val_loss", "acc")), "val_loss")
+    assert not result.ok and "'acc' is trusted = true but the scorer did not give it" in result.reason
+
+
+def test_a_failing_scorer_is_a_crash_of_the_evaluation(tmp_path: Path) -> None:
+    code = "print('val_loss: 0.0')\n"  # no pred.txt: the scorer cannot read it
+    result = evaluate(_scored_job(tmp_path, code), "val_loss")
+    assert not result.ok and result.reason.startswith("the scorer failed")
 
 
 def test_a_metrics_file_that_is_not_an_object_is_a_crash(tmp_path: Path) -> None:
