@@ -187,3 +187,11 @@ def test_demo_smoke_with_a_tiny_budget(tmp_path: Path) -> None:
     (run_dir,) = (root / ".ladder" / "runs").iterdir()
     assert (run_dir / "journal.jsonl").is_file()
     assert len((run_dir / "results.tsv").read_text().splitlines()) == 1 + 3  # header + 3 rows
+    # val_loss comes from the protected scorer, not from the candidate's process
+    assert 'score = "' in toml and "trusted = true" in toml
+    assert "self-reported" not in proc.stdout
+    evaluations = [json.loads(line)["data"] for line in
+                   (run_dir / "journal.jsonl").read_text().splitlines()
+                   if json.loads(line)["kind"] == "evaluation"]
+    ok = [e for e in evaluations if e["ok"]]
+    assert ok and all("val_loss" in e["scored"] for e in ok)

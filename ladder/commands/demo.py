@@ -66,6 +66,9 @@ AGENT_TOML = """\
 # evaluator and the input validation, and the demo shows them doing it.
 editable = ["*.py"]
 eval = "{python} evaluate.py"
+# The protected scorer: run from the baseline after each evaluation, it scores the
+# predictions the evaluation saved; val_loss below must come from it (trusted).
+score = "{python} score.py"
 timeout = 120
 seeds = {seeds}
 {budget}workers = {workers}
@@ -80,6 +83,7 @@ proposer = {{kind = "mutate", weights = {{{weights}}}}}
 [metrics.val_loss]
 direction = "min"
 role = "target"
+trusted = true
 
 [metrics.train_seconds]
 direction = "min"
@@ -208,9 +212,9 @@ def _setup(s: _Story, agent_toml: str) -> None:
     )
     s.sh("git", "init", "-q", "-b", "main", show=False)
     target = Path(__file__).resolve().parents[1] / "demo_target"
-    for name in ("train.py", "evaluate.py"):
+    for name in ("train.py", "evaluate.py", "score.py"):
         s.write(name, (target / name).read_text(encoding="utf-8"))
-    s.write(".gitignore", "__pycache__/\n")
+    s.write(".gitignore", "__pycache__/\npred-*.pt\n")
     s.sh("git", "add", "-A", show=False)
     s.sh("git", "commit", "-q", "-m", "training program and evaluator", show=False)
     s.sh("ladder", "init")
@@ -233,7 +237,7 @@ def _setup(s: _Story, agent_toml: str) -> None:
         "5",
         "--rule",
         "protect",
-        "paths=evaluate.py",
+        'paths=["evaluate.py", "score.py"]',
     )
     s.sh(
         "ladder",
