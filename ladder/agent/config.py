@@ -134,6 +134,7 @@ MINIMAL_EXAMPLE = """\
 [tool.ladder.agent]            # in pyproject.toml; or the same keys at the top of .ladder/agent.toml
 editable = ["train.py"]
 eval = "python train.py"
+# score = "python score.py"    # a protected scorer: metrics the candidate cannot forge (docs/agent.md)
 [tool.ladder.agent.metrics.val_bpb]
 direction = "min"
 role = "target\""""

@@ -121,8 +121,17 @@ def explain(records: Sequence[Mapping[str, Any]], iteration: int) -> str:
         lines += _numbers(stats)
     lines.append("  why:")
     lines += [f"    - {r}" for r in verdict.get("reasons", [])] or ["    - (no reason recorded)"]
+    if status == "keep" and not _scored(records, iteration):
+        lines.append("  trust: self-reported metric: the candidate can forge it; configure `score`")
     lines += _after(records, iteration)
     return "\n".join(lines)
+
+
+def _scored(records: Sequence[Mapping[str, Any]], iteration: int) -> bool:
+    """Did the protected scorer give the metrics of this iteration's evaluations?"""
+    found = [r["data"] for r in records if r.get("kind") == "evaluation"
+             and (r.get("data") or {}).get("iteration") == iteration and r["data"].get("ok")]
+    return bool(found) and all(d.get("scored") for d in found)
 
 
 _STOPS = {

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from ladder.agent.records import Focus, Proposal
+from ladder.agent.records import Candidate, Focus, Proposal
 from ladder.agent.skills import Learner
 from ladder.agent.skills.extract import diff_changes, extract
+from ladder.agent.skills.learner import touches_metrics
 from ladder.agent.skills.library import load_skills
 from ladder.project import Project
-from testing.skills import config, decide, init_project, move, verdict
+from testing.skills import config, decide, init_project, move, program, verdict
 
 
 @pytest.fixture
@@ -154,3 +155,37 @@ def test_text_proposal_pattern_and_merge(learner: Learner, tmp_path: Path) -> No
     assert skill.pattern["changes"] == [{"symbol": "train", "change": "call-added:clip"}]
     assert skill.pattern["description"] == "clip before fitting"
     assert skill.version == 2 and "call-added" in skill.tags
+
+
+@pytest.mark.parametrize(
+    ("added", "named"),
+    [
+        pytest.param("import prepare\nprepare.evaluate = lambda *a: 0.93 * OLD(*a)\n",
+                     "replaces part of an imported module", id="monkeypatch-evaluator"),
+        pytest.param("from prepare import evaluate as ev\nev.scale = 0.9\n",
+                     "replaces part of an imported module", id="patch-an-imported-name"),
+        pytest.param("print(f'loss: {0.1:.6f}')\n", "prints a metric", id="print-metric-line"),
+        pytest.param("import json, os\njson.dump({'loss': 0}, open(os.environ['LADDER_METRICS_FILE'], 'w'))\n",
+                     "touches how metrics are reported", id="write-metrics-file"),
+        pytest.param("import atexit\natexit.register(lambda: None)\n", "touches how metrics are reported",
+                     id="atexit"),
+    ],
+)
+def test_a_keep_that_touches_how_metrics_are_made_teaches_no_skill(
+    learner: Learner, tmp_path: Path, added: str, named: str
+) -> None:
+    proposal = move("LR", 0.01, 0.02)
+    cand = Candidate(1, "sha0001", "parent", proposal.description, "keep", effect=-0.1,
+                     features=proposal.features)
+    before = {"train.py": program(0.01)}
+    after = {"train.py": program(0.02) + added}
+    events = learner.after_decision(cand, verdict("keep", 0.1), proposal, before, after)
+    assert [(e.kind, e.data["action"]) for e in events] == [("skill", "not learned")]
+    assert named in events[0].data["why"]
+    assert load_skills(Project(tmp_path)) == []
+
+
+def test_touches_metrics_leaves_ordinary_changes_alone() -> None:
+    before = {"train.py": "import torch\nLR = 0.01\n"}
+    after = {"train.py": "import torch\nLR = 0.02\nmodel.lr = LR\nprint('step', 3)\n"}
+    assert touches_metrics(before, after, ("loss",)) == ""

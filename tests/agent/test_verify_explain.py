@@ -75,6 +75,18 @@ def test_explain_a_keep_shows_every_statistic(run: tuple[Project, str, str, str]
                  "kept as: large effect, replicated", "guard latency: ok", "margin 5.0%",
                  "tracked tokens_per_s", "anomalies: none", "loss improved"):
         assert part in text, part
+    # no evaluation of it was scored by a protected scorer: the keep says so
+    assert "self-reported metric: the candidate can forge it" in text
+
+
+def test_a_keep_whose_metrics_were_scored_is_not_labelled_self_reported(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    with Journal(path) as journal:
+        for k in range(2):
+            journal.append("evaluation", {"iteration": 1, "key": f"it1/candidate/s{k}", "ok": True,
+                                          "metrics": {"loss": 1.0}, "scored": ["loss"]})
+        journal.append("decision", decision(1, "keep", KEEP_STATS, "abc", "def", ["better"]))
+    assert "self-reported" not in explain(read_records(path), 1)
 
 
 def test_explain_a_quarantine_and_a_crude_decision(run: tuple[Project, str, str, str],

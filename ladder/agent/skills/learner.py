@@ -27,7 +27,7 @@ import random
 import re
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,38 @@ class Guidance:
 class Event:
     kind: str  # "skill" | "lesson"
     data: Mapping[str, Any]
+
+
+_REPORTING = re.compile(r"LADDER_(?:METRICS|SCORE)_FILE|\batexit\b|sys\.stdout|\bbuiltins\b|"
+                        r"\bsetattr\s*\(|sys\.modules")
+_IMPORTED = re.compile(r"^\s*(?:import\s+([\w.]+)(?:\s+as\s+(\w+))?|from\s+[\w.]+\s+import\s+(.+))",
+                       re.MULTILINE)
+
+
+def touches_metrics(parent: Mapping[str, str], candidate: Mapping[str, str],
+                    metrics: Sequence[str]) -> str:
+    """Why a change touches how metrics are computed or reported ("" when it does not):
+    it writes the metrics file, hooks output or exit, monkeypatches an imported module,
+    or prints a configured metric's `name: value` line."""
+    for name, text in candidate.items():
+        before = set(parent.get(name, "").splitlines())
+        added = [line for line in text.splitlines() if line not in before]
+        imported = set()
+        for match in _IMPORTED.finditer(text):
+            if match.group(1):
+                imported.add(match.group(2) or match.group(1).split(".")[0])
+            else:
+                imported.update(p.split(" as ")[-1].strip(" ()") for p in match.group(3).split(","))
+        for line in added:
+            code = line.split("#", 1)[0]
+            if _REPORTING.search(code):
+                return f"{name}: `{line.strip()}` touches how metrics are reported"
+            target = re.match(r"\s*([A-Za-z_]\w*)\.[\w.]+\s*=[^=]", code)
+            if target and target.group(1) in imported:
+                return f"{name}: `{line.strip()}` replaces part of an imported module"
+            if "print" in code and any(re.search(rf"\b{re.escape(m)}\s*:", code) for m in metrics):
+                return f"{name}: `{line.strip()}` prints a metric"
+    return ""
 
 
 @dataclass
@@ -141,6 +173,11 @@ class Learner:
             self.state.evaluated += 1
             self.state.kept += verdict.status == "keep"
             pattern = extract(proposal, parent_text, candidate_text) if proposal else None
+            forged = touches_metrics(parent_text, candidate_text, tuple(self.config.metrics))
+            if forged and pattern is not None and verdict.status == "keep":
+                # a gain from changing how the numbers are made is no skill to repeat
+                events.append(Event("skill", {"action": "not learned", "why": forged}))
+                pattern = None
             if pattern is not None:
                 self._note_symbols(pattern)
                 self._note_tried(pattern, verdict.status == "keep")
