@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ladder.agents import edits, hook_json, shell
+from ladder.agents import edits, hook_json
 from ladder.agents.base import GUARD, AgentStatus, GuardRefusal, PendingEdit
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ class Claude:
         tool, data = tool_input(event)
         cwd = event_cwd(event, root)
         if tool == "Bash":
+            from ladder.agents import shell  # bashlex and the readers: shell commands only
+
             command = data.get("command")
             return shell.pending_edits(command, root, cwd) if isinstance(command, str) else []
         key = "notebook_path" if tool == "NotebookEdit" else "file_path"

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ladder.agents import hook_json, patch, shell
+from ladder.agents import hook_json, patch
 from ladder.agents.base import GUARD, AgentStatus, PendingEdit
 from ladder.agents.claude import event_cwd, tool_input
 
@@ -50,6 +50,8 @@ class Codex:
         body = patch.extract(command)
         if body is not None:
             return patch.pending_edits(body, root, cwd)
+        from ladder.agents import shell  # bashlex and the readers: shell commands only
+
         return shell.pending_edits(command, root, cwd)
 
 
