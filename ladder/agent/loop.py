@@ -121,6 +121,7 @@ class Run:
         self.next_iteration = 1
         self.started_at = parts.clock()
         self.stop_reason = ""
+        self._halt = ""  # set when the run must stop at once (tamper it cannot undo)
         self.escalated: set[int] = set()
         self.calibrated = False
         self.revalidations: list[dict[str, Any]] = []
@@ -205,12 +206,12 @@ class Run:
     def loop(self) -> str:
         """Iterate until a budget ends or the search converges; returns why it stopped."""
         while True:
-            reason = self._budget_left() or self._converged()
+            reason = self._halt or self._budget_left() or self._converged()
             if reason:
                 break
             self.iterate(self.next_iteration)
             self.next_iteration += 1
-        if self.decision.revalidation_seeds and self.tally.kept:
+        if self.decision.revalidation_seeds and self.tally.kept and not self._halt:
             self.revalidate("final")
         learned = self.parts.learner.summary() if self.parts.learner is not None else None
         self.journal.append(
@@ -387,11 +388,36 @@ class Run:
                     it, selection, proposal, blocked_verdict("gate", output[-2000:]), sha
                 )
         parent_tree = self.ws.checkout(PARENT_SLOT, parent.commit)
+        watch = getattr(self.ws, "watch", None)  # the real workspace: fingerprints (tamper.py)
+        protected = [parent_tree, *([self._scorer] if self._scorer is not None else [])]
+        before = watch(protected) if watch is not None else None
+        known = set(self.evals)
         _, cand_results, verdict = self._paired(it, parent.commit, parent_tree, tree)
         if verdict.status == "quarantine" and verdict.stats.get("pending"):
             verdict = self._recheck(it, verdict, parent.commit, parent_tree, tree,
                                     used=len(cand_results))
+        if before is not None:
+            verdict = self._tampered(it, before, known) or verdict
         return self._decided(it, selection, proposal, verdict, sha, cand_results)
+
+    def _tampered(self, it: int, before: Any, known: set[str]) -> Verdict | None:
+        """A tamper verdict when the candidate's evaluations touched what they must not:
+        the window's results are discarded, the damage rolled back, the run stopped when
+        it cannot be (tamper.py)."""
+        changed, stuck = self.ws.check_watch(before)  # type: ignore[attr-defined]
+        if not changed:
+            return None
+        discarded = sorted(k for k in self.evals if k not in known)
+        for key in discarded:
+            self.evals.pop(key, None)
+        self.journal.append("tamper", {"iteration": it, "changed": changed, "stuck": stuck,
+                                       "discarded": discarded})
+        halting = [x for x in stuck if not x.startswith("left as it is")]
+        if halting:
+            self._halt = f"tamper that could not be rolled back: {halting[0]}"
+        return Verdict("tamper", tuple(f"tamper: {c}" for c in changed)
+                       + (tuple(stuck) if stuck else ("the damage was rolled back",)),
+                       {"tamper": changed, "discarded": discarded})
 
     def _recheck(
         self, it: int, flagged: Verdict, parent: str, parent_tree: Path, tree: Path, used: int

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-Status = Literal["keep", "discard", "crash", "blocked", "quarantine", "baseline"]
+Status = Literal["keep", "discard", "crash", "blocked", "quarantine", "baseline", "tamper"]
 
 
 # --- proposals ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Tally:
     crashed: int = 0
     invalid: int = 0
     quarantined: int = 0
+    tampered: int = 0  # candidates whose evaluation touched what it must not (tamper.py)
     evaluations: int = 0  # single evaluations run (each seed of parent and candidate)
     refused_by_guard: dict[str, int] = field(default_factory=dict)  # significant, refused
 
@@ -48,6 +49,8 @@ class Tally:
             self.crashed += 1
         elif status == "quarantine":
             self.quarantined += 1
+        elif status == "tamper":
+            self.tampered += 1
         else:
             self.discarded += 1
         for name in verdict.stats.get("refused_by") or ():
@@ -89,6 +92,9 @@ def replay(records: Iterable[Mapping[str, Any]]) -> Replayed:
         kind, data = rec["kind"], rec["data"]
         if kind == "start":
             out.started_at = float(data["ts"]) if "ts" in data else None
+        elif kind == "tamper":  # results of a window the candidate tampered with
+            for key in data.get("discarded", []):
+                out.evals.pop(str(key), None)
         elif kind == "evaluation":
             out.evals[data["key"]] = result_from(data)
             out.tally.evaluations += 1

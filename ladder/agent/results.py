@@ -44,6 +44,7 @@ _AUTORESEARCH_STATUS: dict[str, str] = {
     "baseline": "keep",
     "quarantine": "discard",
     "blocked": "crash",
+    "tamper": "crash",
 }
 _STATUSES: tuple[str, ...] = get_args(Status)
 

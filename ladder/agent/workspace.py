@@ -333,6 +333,26 @@ class Workspace:
 
     # --- defence in depth ------------------------------------------------------------
 
+    def watch(self, protected: Sequence[Path]) -> Any:
+        """Fingerprint what an evaluation must not touch (ladder.agent.tamper)."""
+        from ladder.agent import tamper
+
+        return tamper.take(self.root, protected)
+
+    def check_watch(self, before: Any) -> tuple[list[str], list[str]]:
+        """(what changed since `before`, what was not put back); rolls back all but the
+        user's working tree, which ladder never writes."""
+        from ladder.agent import tamper
+
+        after = tamper.take(self.root, [Path(t) for t in before.trees])
+        changed = tamper.compare(before, after)
+        if not changed:
+            return [], []
+        stuck = tamper.rollback(self.root, before, after)
+        left = tamper.left_in_user_tree(before, after)
+        return changed, stuck + ([f"left as it is in your working tree (check it): {'; '.join(left)[:200]}"]
+                                 if left else [])
+
     def lessons(self) -> list[Lesson]:
         """The active level-5 lessons, pinned: those of the baseline commit (git objects,
         never a working tree a proposer can write), plus the ones this run taught."""

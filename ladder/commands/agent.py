@@ -180,6 +180,8 @@ def summary(the_run: Any) -> str:
         f"evaluated {t.evaluated}, kept {t.kept}, discarded {t.discarded}, crashed {t.crashed}"
         + (f", quarantined {t.quarantined} (awaiting review: `ladder agent review "
            f"{the_run.run_id}`)" if t.quarantined else "")
+        + (f", tampered {t.tampered} (evaluations that reached outside their tree: "
+           "`ladder agent explain`)" if t.tampered else "")
     )
     budget = the_run.config.evaluations
     line += f"\nevaluations {t.evaluations}" + (f" of a budget of {budget}" if budget else "")
