@@ -314,6 +314,7 @@ def test_red_team_switch_offs(root: Path, command: str) -> None:
         pytest.param("git worktree add ../wt2 -b x", id="worktree-elsewhere"),
         pytest.param("git -C", id="truncated"),
         pytest.param("rm [z-a]", id="bad-range"),
+        pytest.param("git diff $(git rev-parse HEAD) -- x", id="unknown-revision"),
         pytest.param("echo a\x02b" + "$a" * 400, id="control-chars-and-depth"),
     ],
 )

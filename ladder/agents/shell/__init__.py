@@ -30,7 +30,7 @@ import re
 from pathlib import Path
 
 from ladder.agents.base import PendingEdit, SwitchesOff, holds_enforcement
-from ladder.agents.shell import commands, git  # noqa: F401  (git registers its effects)
+from ladder.agents.shell import commands, git, programs, scripts  # noqa: F401  (they register effects)
 from ladder.agents.shell.files import Tree
 from ladder.agents.shell.walk import walk
 from ladder.agents.shell.words import UNKNOWN

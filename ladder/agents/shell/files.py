@@ -180,7 +180,10 @@ def patch_paths(text: str) -> list[str]:
 
 
 def git_lines(root: str, args: Sequence[str]) -> list[str] | None:
-    """A read-only git command's output lines; None when it fails."""
+    """A read-only git command's output lines; None when it fails (or an argument holds a
+    piece the guard does not know: the caller falls back to a superset)."""
+    if any(UNKNOWN in arg for arg in args):
+        return None
     try:
         proc = subprocess.run(["git", "-C", root, *args], capture_output=True, text=True,
                               timeout=20, check=False)
