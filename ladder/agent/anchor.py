@@ -27,11 +27,12 @@ import hmac
 import json
 import os
 import secrets
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ladder.git import git_dir
 
 KEY_BYTES = 32
 
@@ -62,9 +63,7 @@ def _mac(key: bytes, run: str, seq: int, head: str) -> str:
 
 
 def anchors_dir(root: Path) -> Path:
-    common = subprocess.run(["git", "-C", str(root), "rev-parse", "--path-format=absolute",
-                             "--git-common-dir"], capture_output=True, text=True, check=True)
-    return Path(common.stdout.strip()) / "ladder" / "anchors"
+    return git_dir(root) / "ladder" / "anchors"
 
 
 @dataclass

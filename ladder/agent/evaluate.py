@@ -90,24 +90,22 @@ def build_env(
     return env
 
 
-def repeated_metrics(text: str) -> list[str]:
-    """Metric names that appear on more than one `name: value` line."""
-    seen: dict[str, int] = {}
-    for line in text.splitlines():
-        match = _METRIC_LINE.match(line)
-        if match:
-            seen[match.group(1)] = seen.get(match.group(1), 0) + 1
-    return sorted(name for name, count in seen.items() if count > 1)
-
-
-def parse_metrics(text: str) -> dict[str, float]:
-    """Metrics from `name: value` lines (later lines win); NaN and inf are kept as such."""
+def read_metric_lines(text: str) -> tuple[dict[str, float], list[str]]:
+    """Metrics from `name: value` lines (later lines win; NaN and inf kept as such), and
+    the names printed on more than one line."""
     metrics: dict[str, float] = {}
+    repeated: set[str] = set()
     for line in text.splitlines():  # also splits on `\r`: progress bars stay separate
         match = _METRIC_LINE.match(line)
         if match:
+            if match.group(1) in metrics:
+                repeated.add(match.group(1))
             metrics[match.group(1)] = float(match.group(2))
-    return metrics
+    return metrics, sorted(repeated)
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    return read_metric_lines(text)[0]
 
 
 class MetricsFileError(ValueError):
@@ -257,11 +255,10 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
             from_file = read_metrics_file(metrics_file)
         except MetricsFileError as exc:
             return crash(str(exc))
-        if from_file is None and repeated_metrics(done.output):
-            name = repeated_metrics(done.output)[0]
-            return crash(f"metric {name!r} was printed more than once: which one counts is not "
-                         "the candidate's to choose")
-        metrics = from_file if from_file is not None else parse_metrics(done.output)
+        metrics, repeated = (from_file, []) if from_file is not None else read_metric_lines(done.output)
+        if repeated:
+            return crash(f"metric {repeated[0]!r} was printed more than once: which one counts is "
+                         "not the candidate's to choose")
         if SECONDS in metrics:
             return crash(f"the candidate reported {SECONDS!r}, ladder's own measurement of its "
                          "wall time: rename that metric")

@@ -162,6 +162,12 @@ class MemoryWorkspace:
     def verify_commit(self, tree: Path, sha: str, parent: str) -> list[str]:
         return []
 
+    def watch(self, protected: Sequence[Path]) -> None:
+        return None  # in memory: no candidate code runs, nothing outside it to touch
+
+    def check_watch(self, before: Any) -> tuple[list[str], list[str]]:
+        return [], []
+
     def run_gates(self, tree: Path, gates: Sequence[str], timeout: float) -> tuple[bool, str]:
         return True, ""
 

@@ -388,23 +388,21 @@ class Run:
                     it, selection, proposal, blocked_verdict("gate", output[-2000:]), sha
                 )
         parent_tree = self.ws.checkout(PARENT_SLOT, parent.commit)
-        watch = getattr(self.ws, "watch", None)  # the real workspace: fingerprints (tamper.py)
         protected = [parent_tree, *([self._scorer] if self._scorer is not None else [])]
-        before = watch(protected) if watch is not None else None
+        before = self.ws.watch(protected)  # what the evaluations must not touch (tamper.py)
         known = set(self.evals)
         _, cand_results, verdict = self._paired(it, parent.commit, parent_tree, tree)
         if verdict.status == "quarantine" and verdict.stats.get("pending"):
             verdict = self._recheck(it, verdict, parent.commit, parent_tree, tree,
                                     used=len(cand_results))
-        if before is not None:
-            verdict = self._tampered(it, before, known) or verdict
+        verdict = self._tampered(it, before, known) or verdict
         return self._decided(it, selection, proposal, verdict, sha, cand_results)
 
     def _tampered(self, it: int, before: Any, known: set[str]) -> Verdict | None:
         """A tamper verdict when the candidate's evaluations touched what they must not:
         the window's results are discarded, the damage rolled back, the run stopped when
         it cannot be (tamper.py)."""
-        changed, stuck = self.ws.check_watch(before)  # type: ignore[attr-defined]
+        changed, stuck = self.ws.check_watch(before)
         if not changed:
             return None
         discarded = sorted(k for k in self.evals if k not in known)

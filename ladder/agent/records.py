@@ -300,6 +300,14 @@ class Worktrees(Protocol):
 
     def verify_commit(self, tree: Path, sha: str, parent: str) -> list[str]: ...
 
+    def watch(self, protected: Sequence[Path]) -> Any:
+        """A fingerprint of what an evaluation must not touch (None: nothing watched)."""
+        ...
+
+    def check_watch(self, before: Any) -> tuple[list[str], list[str]]:
+        """(what changed since `before`, what could not be put back); rolls back."""
+        ...
+
     def run_gates(
         self, tree: Path, gates: Sequence[str], timeout: float
     ) -> tuple[bool, str]: ...

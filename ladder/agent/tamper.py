@@ -13,8 +13,9 @@ hooks, refs). So around every decision's evaluations the loop fingerprints:
 Any difference afterwards is a `tamper` verdict for the candidate (journaled, counted,
 never kept), its parent results of that window are discarded, and the damage is rolled
 back: checkouts reset, config and hooks rewritten from the fingerprint, refs moved back.
-The user's working tree is never written by ladder (the user may be working in it while
-the run goes): a change there is reported, not undone. What cannot be rolled back stops
+The user's working tree is not rolled back (the user may be working in it while the
+run goes; ladder itself writes there only what a run learns, between decisions): a
+change there is reported, not undone. What cannot be rolled back stops
 the run. Without a sandbox this detects; it does not prevent (docs/security.md).
 """
 
@@ -25,6 +26,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from ladder.git import git_dir
 
 OWN_REFS = ("refs/ladder/", "refs/heads/ladder/", "refs/notes/ladder")
 
@@ -44,7 +47,7 @@ class Fingerprint:
 
 
 def _git_files(root: Path) -> list[Path]:
-    common = Path(_git(root, "rev-parse", "--path-format=absolute", "--git-common-dir").strip())
+    common = git_dir(root)
     paths = [common / "config", common / "config.worktree"]
     hooks = common / "hooks"
     if hooks.is_dir():

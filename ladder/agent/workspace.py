@@ -186,14 +186,13 @@ class Workspace:
         _check_name(run, "run")
         self.root = Path(root).resolve()
         self.run = run
-        self.hooks = ""  # pinned below: rev() already runs git
+        # The hooks directory as it is now, pinned for every git command of the run.
+        self.hooks = _git(self.root, "rev-parse", "--path-format=absolute", "--git-path",
+                          "hooks").stdout.strip()
         self.baseline = self.rev(baseline)
         self.editable = tuple(editable)
         self._lessons: list[Lesson] | None = None
         self._exclude: tuple[str, ...] | None = None
-        # The hooks directory as it is now, pinned for every git command of the run.
-        self.hooks = self._g(self.root, "rev-parse", "--path-format=absolute",
-                             "--git-path", "hooks").stdout.strip()
 
     def _g(self, cwd: Path, *args: str, env: Mapping[str, str] | None = None,
            check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -341,7 +340,7 @@ class Workspace:
 
     def check_watch(self, before: Any) -> tuple[list[str], list[str]]:
         """(what changed since `before`, what was not put back); rolls back all but the
-        user's working tree, which ladder never writes."""
+        user's working tree, which the user may be editing."""
         from ladder.agent import tamper
 
         after = tamper.take(self.root, [Path(t) for t in before.trees])

@@ -54,8 +54,11 @@ class SwitchesOff(GuardRefusal):
 
 _HOOKS = {"pre-commit", "pre-push", "commit-msg", "prepare-commit-msg", "pre-merge-commit",
           "pre-rebase", "post-checkout", "post-merge", "pre-applypatch", "applypatch-msg"}
-_AGENT_HOOKS = {(".claude", "settings.json"), (".claude", "settings.local.json"),
-                (".codex", "hooks.json"), (".codex", "config.toml")}
+# The repository files that hold enforcement (the post-tool check watches them too).
+ENFORCEMENT_FILES = (".ladder", ".pre-commit-config.yaml", ".pre-commit-config.yml",
+                     ".claude/settings.json", ".claude/settings.local.json", ".codex/hooks.json",
+                     ".codex/config.toml")
+_AGENT_HOOKS = {tuple(p.split("/")) for p in ENFORCEMENT_FILES if p.count("/") == 1}
 
 
 def holds_enforcement(path: str) -> bool:

@@ -28,9 +28,9 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-ENFORCEMENT_FILES = (".ladder", ".pre-commit-config.yaml", ".pre-commit-config.yml",
-                     ".claude/settings.json", ".claude/settings.local.json", ".codex/hooks.json",
-                     ".codex/config.toml")
+from ladder.agents.base import ENFORCEMENT_FILES
+from ladder.git import git_dir
+
 _CONFIG_KEYS = ("core.hookspath", "include.", "includeif.", "alias.")
 SNAPSHOT = os.path.join("ladder", "intact.json")
 _OWN_STATE = (".ladder/cache/", ".ladder/runs/")  # ladder's own per-clone state, even unignored
@@ -65,8 +65,7 @@ def snapshot(root: Path) -> dict[str, str]:
     for rel in sorted(set(filter(None, listed.split("\0")))):
         if not rel.startswith(_OWN_STATE):
             out[f"file {rel}"] = _digest(root / rel)
-    common = Path(_git(root, "rev-parse", "--path-format=absolute", "--git-common-dir").strip())
-    hooks = common / "hooks"
+    hooks = git_dir(root) / "hooks"
     if hooks.is_dir():
         for entry in sorted(hooks.iterdir()):
             if not entry.name.endswith(".sample"):
@@ -125,8 +124,7 @@ def check(root: Path, globs: Sequence[str]) -> list[str]:
     """Every violation since the agent's previous call (see the module docstring)."""
     violations = [f"{p}: protected, and no longer as committed" for p in changed_protected(root, globs)]
     now = snapshot(root)
-    common = Path(_git(root, "rev-parse", "--path-format=absolute", "--git-common-dir").strip())
-    store = common / SNAPSHOT
+    store = git_dir(root) / SNAPSHOT
     try:
         before = json.loads(store.read_text(encoding="utf-8"))
         if not isinstance(before, dict):

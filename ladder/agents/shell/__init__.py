@@ -92,9 +92,11 @@ def _analyse(command: str, cwd: str | None, ctx: commands.Context) -> None:
         ctx.write(redirect.target, redirect.cwd)
     for name, value in walked.assigned:
         commands.env_assignment(name, ctx, value)
-    runners = [c for c in walked.calls if commands.strip_prefixes(c, ctx).name in commands.HOOK_RUNNERS]
     moved = sorted({n for n, _ in walked.assigned} & commands.ENV_FOR_HOOKS)
-    if moved and runners:
+    scratch = commands.Context(ctx.tree)  # strip_prefixes reads nested scripts: not twice into ctx
+    runners = [c for c in walked.calls if moved
+               and commands.strip_prefixes(c, scratch).name in commands.HOOK_RUNNERS]
+    if runners:
         ctx.switch_off(f"setting {moved[0]} before `{runners[0].name}` changes where the hooks' "
                        "config and tools come from")
     for call in walked.calls:

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ladder.agents.shell import files
 from ladder.agents.shell.walk import Call, Feed
@@ -113,12 +114,18 @@ def effect_matching(pattern: str) -> Callable[[Effector], Effector]:
     return register
 
 
-def effect(*names: str) -> Callable[[Effector], Effector]:
-    def register(fn: Effector) -> Effector:
-        for name in names:
-            EFFECTS[name] = fn
-        return fn
-    return register
+def registrar(table: dict[str, Any]) -> Callable[..., Callable[[Any], Any]]:
+    """A decorator factory that files a function under each of its names in `table`."""
+    def by_names(*names: str) -> Callable[[Any], Any]:
+        def register(fn: Any) -> Any:
+            for name in names:
+                table[name] = fn
+            return fn
+        return register
+    return by_names
+
+
+effect = registrar(EFFECTS)
 
 
 def run(call: Call, ctx: Context) -> None:

@@ -14,7 +14,15 @@ import re
 from collections.abc import Callable, Sequence
 
 from ladder.agents.shell import files
-from ladder.agents.shell.commands import Context, effect, operands, option_value, patched, read
+from ladder.agents.shell.commands import (
+    Context,
+    effect,
+    operands,
+    option_value,
+    patched,
+    read,
+    registrar,
+)
 from ladder.agents.shell.walk import Call
 from ladder.agents.shell.words import Word, literal
 
@@ -119,12 +127,7 @@ _GitEffector = Callable[[list[Word], "str | None", Context], None]
 _GIT: dict[str, _GitEffector] = {}
 
 
-def git_effect(*names: str) -> Callable[[_GitEffector], _GitEffector]:
-    def register(fn: _GitEffector) -> _GitEffector:
-        for name in names:
-            _GIT[name] = fn
-        return fn
-    return register
+git_effect = registrar(_GIT)
 
 
 def _changed(ctx: Context, args: Sequence[str]) -> None:
