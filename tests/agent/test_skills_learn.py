@@ -189,3 +189,18 @@ def test_touches_metrics_leaves_ordinary_changes_alone() -> None:
     before = {"train.py": "import torch\nLR = 0.01\n"}
     after = {"train.py": "import torch\nLR = 0.02\nmodel.lr = LR\nprint('step', 3)\n"}
     assert touches_metrics(before, after, ("loss",)) == ""
+
+
+def test_a_failed_free_text_edit_does_not_break_the_next_proposal(learner: Learner) -> None:
+    """A crash of a `command`/`llm` proposal is an edit-pattern failure ("crash|edit|...");
+    the next proposal's guidance must read it without mistaking it for a numeric move."""
+    import random
+
+    after = BEFORE.replace("return fit(y)", "clip(y)\n    return fit(y)")
+    proposal = Proposal("clip before fitting", {"m.py": after}, {}, "command")
+    for it in (1, 2):
+        cand = Candidate(it, f"c{it}", "p", proposal.description, "crash")
+        learner.after_decision(cand, verdict("crash", reason="exit code 1"), proposal,
+                               {"m.py": BEFORE}, {"m.py": after})
+    guidance = learner.before_proposal(3, random.Random(0))
+    assert all(":" in key for key in guidance.operator_weights or {})  # numeric moves only

@@ -415,11 +415,14 @@ class Learner:
         the proposer tries them less, not never (the second failure makes the lesson)."""
         keys: list[str] = []
         for sig in [*self._prior.failures, *self.state.failures]:
-            _kind, _file, function, symbol, *rest = sig.split("|")
-            taught = self.state.taught.get(sig) or self._prior.taught.get(sig)
-            if len(rest) != 1 or function or (taught and taught in self._taught_ids):
+            parts = sig.split("|")
+            if len(parts) != 5:  # an edit's failure ("crash|edit|..."): no numeric move
                 continue
-            keys += [f"{op}:{symbol}:{rest[0]}" for op in policy.NUMERIC_OPERATORS]
+            _kind, _file, function, symbol, direction = parts
+            taught = self.state.taught.get(sig) or self._prior.taught.get(sig)
+            if function or (taught and taught in self._taught_ids):
+                continue
+            keys += [f"{op}:{symbol}:{direction}" for op in policy.NUMERIC_OPERATORS]
         return list(dict.fromkeys(keys))
 
     def _passing(self, move: Move, value: float) -> None:
