@@ -339,6 +339,13 @@ def agent() -> None:
 @click.option(
     "--crude", is_flag=True, help="Karpathy's decision: one seed, keep if better (UNVERIFIED)."
 )
+@click.option(
+    "--sandbox",
+    type=click.Choice(["auto", "userns", "none"]),
+    default=None,
+    help="Confine evaluations and the command proposer (default auto: userns where the "
+    "machine allows it). docs/security.md says what each mode defends.",
+)
 @click.option("--force", is_flag=True,
               help="With --resume: continue even when `ladder agent verify` finds tampering.")
 def agent_run(
@@ -351,6 +358,7 @@ def agent_run(
     seeds: int | None,
     seed: int | None,
     crude: bool,
+    sandbox: str | None,
     force: bool,
 ) -> int:
     """Run the loop from HEAD (or --resume RUN) until its budget is spent."""
@@ -366,6 +374,7 @@ def agent_run(
             "workers": workers,
             "seeds": seeds,
             "seed": seed,
+            "sandbox": sandbox,
         }.items()
         if v is not None
     }

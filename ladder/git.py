@@ -30,7 +30,10 @@ class Change:
 
 def run_git(root: Path | str, *args: str, check: bool = True) -> str:
     try:
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        # core.fsmonitor names a program git runs: ladder's git never runs one (it only
+        # speeds up `status`), whatever a config an agent may have written says.
+        proc = subprocess.run(["git", "-c", "core.fsmonitor=false", *args], cwd=root,
+                              capture_output=True, text=True, check=False)
     except FileNotFoundError as exc:
         raise LadderError("git is not installed or not on PATH", todo="install git") from exc
     if check and proc.returncode != 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -149,5 +149,5 @@ def with_settings(config: AgentConfig = CONFIG, **changes: Any) -> AgentConfig:
     return replace(out, verify=replace(out.verify, **verify)) if verify else out
 
 
-def decisions(journal: MemoryJournal) -> list[Mapping[str, Any]]:
+def decisions(journal: MemoryJournal) -> list[dict[str, Any]]:
     return journal.of_kind("decision")

@@ -68,6 +68,17 @@ class VerifySettings:
 
 
 @dataclass(frozen=True)
+class SandboxSettings:
+    """`[tool.ladder.agent.sandbox]`: how the untrusted processes are confined
+    (ladder.sandbox; what each mode defends: docs/security.md)."""
+
+    mode: str = "auto"  # auto | userns | none
+    writable: tuple[str, ...] = ()  # more paths they may write (e.g. "~/.cache/huggingface")
+    hidden: tuple[str, ...] = ()  # paths only the scorer may read (validation labels)
+    network: bool = False  # the evaluations' network (the command proposer always has it)
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     editable: tuple[str, ...]  # globs; everything else is protected
     eval: str  # the evaluation command, run in the candidate's worktree
@@ -90,6 +101,7 @@ class AgentConfig:
     seed: int = 0  # the run's random seed (proposals, parent choice, evaluation seeds)
     decision: str = "verified"  # a name in ladder.agent.decisions.DECISIONS; crude: one seed
     verify: VerifySettings = field(default_factory=VerifySettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     # Failure lessons the run teaches climb automatically up to this level (0: off).
     learn_promote: int = 5
     # Read and grow the skill library and teach failure lessons; false: a memoryless run
@@ -181,6 +193,7 @@ _TOP_KEYS = (
     "seed",
     "decision",
     "verify",
+    "sandbox",
     "learn_promote",
     "learn",
 )
@@ -269,6 +282,10 @@ def apply_overrides(
                 todo="options that override the configuration: "
                 + ", ".join(f"--{k.replace('_', '-')}" for k in _OVERRIDABLE),
             )
+        if key == "sandbox" and isinstance(value, str):  # --sandbox MODE
+            mode = _choice(value, SANDBOX_MODES, flag, where)
+            changes[key] = replace(changes.get(key, config.sandbox), mode=mode)
+            continue
         changes[key] = (
             _string(value, flag, where) if key == "eval" else _scalar(key, value, flag, where)
         )
@@ -406,6 +423,8 @@ def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
         return _proposer(value, path, where)
     if key == "verify":
         return _verify(value, path, where)
+    if key == "sandbox":
+        return _sandbox(value, path, where)
     if key in ("learn", "reuse_parent"):
         if not isinstance(value, bool):
             raise _type_error(path, "true or false", value, where)
@@ -438,6 +457,7 @@ _VERIFY_KEYS: dict[str, tuple[str, int]] = {
     "patience": ("int", 1),
 }
 ON_CONVERGED = ("stop", "explore")
+SANDBOX_MODES = ("auto", "userns", "none")
 # Keys of the two-stage test (screen, then confirmation) that the sequential test replaced.
 _REMOVED_VERIFY_KEYS = {
     "first_stage": "the sequential test looks after every seed",
@@ -484,6 +504,24 @@ def _verify(value: Any, path: str, where: _Where) -> VerifySettings:
             todo="ADDIS needs lambda < tau; the defaults are 0.25 and 0.5",
         )
     return settings
+
+
+def _sandbox(value: Any, path: str, where: _Where) -> SandboxSettings:
+    if not isinstance(value, dict):
+        raise _type_error(path, "a table", value, where)
+    known = ("mode", "writable", "hidden", "network")
+    for key in value:
+        if key not in known:
+            raise where.error(f"unknown key '{path}.{key}'", todo=f"known keys: {', '.join(known)}")
+    network = value.get("network", False)
+    if not isinstance(network, bool):
+        raise _type_error(f"{path}.network", "true or false", network, where)
+    return SandboxSettings(
+        mode=_choice(value.get("mode", "auto"), SANDBOX_MODES, f"{path}.mode", where),
+        writable=_strings(value.get("writable", []), f"{path}.writable", where),
+        hidden=_strings(value.get("hidden", []), f"{path}.hidden", where),
+        network=network,
+    )
 
 
 def _metrics(value: Any, where: _Where) -> dict[str, MetricSpec]:

@@ -38,9 +38,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ladder.agent.anchor import key_path
 from ladder.agent.records import EvalJob, EvalResult
+from ladder.sandbox import FAILED as SANDBOX_FAILED
+from ladder.sandbox import SANDBOXES, Confinement, git_pointer, private_tmp, read_regular
 
 TAIL_LINES = 40
+METRICS_FILE_LIMIT = 1 << 20  # a metrics file is a few numbers: 1 MiB is plenty
 KILL_GRACE_S = 2.0  # between SIGTERM and SIGKILL of a timed-out process group
 
 # A variable whose name contains one of these is treated as a secret.
@@ -115,10 +119,13 @@ class MetricsFileError(ValueError):
 def read_metrics_file(path: Path) -> dict[str, float] | None:
     """The file's metrics; None when it is absent or empty. Non-numeric values are skipped
     (a commit id or a note may ride along); a file that is not a JSON object raises."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    if not path.is_symlink() and not path.exists():
         return None
+    data = read_regular(path, METRICS_FILE_LIMIT)
+    if data is None:
+        raise MetricsFileError(f"metrics file is not a regular file of at most "
+                               f"{METRICS_FILE_LIMIT // 1024} KiB (a symlink, a FIFO...)")
+    text = data.decode("utf-8", errors="replace")
     if not text.strip():
         return None
     try:
@@ -146,6 +153,7 @@ class Finished:
     returncode: int | None  # None: killed at the timeout
     output: str  # stdout and stderr, interleaved
     seconds: float
+    peak_rss_mb: float = 0.0  # the kernel's peak resident memory of the process tree
 
 
 def _group_alive(pgid: int) -> bool:
@@ -170,9 +178,12 @@ def kill_group(pgid: int, grace: float = KILL_GRACE_S) -> None:
 
 
 def run_command(
-    command: str, cwd: Path, env: Mapping[str, str], timeout: float
+    command: str | Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float,
+    *, report: tuple[int, int] | None = None,
 ) -> Finished:
-    """Run `command` with a shell in a new session; kill the whole group at `timeout`.
+    """Run `command` (a shell line, or an argv) in a new session; kill the whole group at
+    `timeout`. `report`: a pipe (read end, write end) whose write end the command's
+    trampoline (ladder.sandbox) gets, to report the peak memory on.
 
     Output goes to a temporary file, not a pipe: a chatty training log can neither fill
     a pipe buffer nor our memory while we wait.
@@ -181,14 +192,17 @@ def run_command(
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             command,
-            shell=True,
+            shell=isinstance(command, str),
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=report[1:] if report else (),
         )
+        if report:
+            os.close(report[1])  # the trampoline holds it now: its exit is our EOF
         returncode: int | None
         try:
             returncode = proc.wait(timeout=timeout)
@@ -203,7 +217,20 @@ def run_command(
         seconds = time.monotonic() - start
         log.seek(0)
         output = log.read().decode("utf-8", errors="replace")
-    return Finished(returncode, output, seconds)
+    peak = _read_report(report[0]) if report and returncode is not None else 0.0
+    return Finished(returncode, output, seconds, peak)
+
+
+def _read_report(fd: int) -> float:
+    """The peak memory in MB the trampoline wrote (0.0: none)."""
+    chunks = []
+    with contextlib.suppress(OSError):
+        while chunk := os.read(fd, 64):
+            chunks.append(chunk)
+    try:
+        return round(int(b"".join(chunks).strip()) / 1024, 1)  # KiB on Linux
+    except ValueError:
+        return 0.0
 
 
 def _exit_reason(returncode: int) -> str:
@@ -229,6 +256,8 @@ def _judge(metrics: Mapping[str, float], target: str) -> str:
 
 
 SECONDS = "seconds"
+PEAK_RSS = "peak_rss_mb"
+MEASURED = (SECONDS, PEAK_RSS)  # ladder's own measurements: no candidate may report them
 
 
 def evaluate(job: EvalJob, target: str) -> EvalResult:
@@ -241,7 +270,11 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
         metrics_file = workdir / "metrics.json"
         device = job.env.get("LADDER_DEVICE", "cpu")
         env = build_env({**os.environ, **job.env}, job.seed, metrics_file, device, tuple(job.env))
-        done = run_command(job.command, job.root, env, job.timeout)
+        # The candidate may write its own checkout and the directory of its metrics file.
+        confinement = Confinement((job.root, workdir, *job.writable),
+                                  (*_ladders_secrets(), *job.hidden), job.network, job.root,
+                                  readonly=git_pointer(job.root))
+        done = _run_job(job, env, workdir, confinement, job.command, job.root)
         out_tail = tail(done.output)
 
         def crash(reason: str, metrics: Mapping[str, float] | None = None) -> EvalResult:
@@ -251,6 +284,9 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
 
         if done.returncode is None:
             return crash(f"timeout after {job.timeout:g} s: the process group was killed")
+        if done.returncode == SANDBOX_FAILED and _SANDBOX_SAYS in done.output:
+            return crash(f"the {job.sandbox} sandbox could not be built (the command did not run): "
+                         + done.output.split(_SANDBOX_SAYS, 1)[1].strip().splitlines()[0])
         try:
             from_file = read_metrics_file(metrics_file)
         except MetricsFileError as exc:
@@ -259,13 +295,16 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
         if repeated:
             return crash(f"metric {repeated[0]!r} was printed more than once: which one counts is "
                          "not the candidate's to choose")
-        if SECONDS in metrics:
-            return crash(f"the candidate reported {SECONDS!r}, ladder's own measurement of its "
-                         "wall time: rename that metric")
-        # `seconds` is always ladder's own measurement of the process, never what the
-        # candidate printed: a wall-time guard (a slower program, work skipped) must not
-        # be the candidate's to report (issue 10: guards measured by ladder itself).
+        for own in MEASURED:
+            if own in metrics:
+                return crash(f"the candidate reported {own!r}, ladder's own measurement of "
+                             "its process: rename that metric")
+        # `seconds` and `peak_rss_mb` are always ladder's own measurements of the process,
+        # never what the candidate printed: a wall-time or memory guard must not be the
+        # candidate's to report (issue 10: guards measured by ladder itself).
         metrics[SECONDS] = round(done.seconds, 3)
+        if done.peak_rss_mb:
+            metrics[PEAK_RSS] = done.peak_rss_mb
         if done.returncode != 0:
             return crash(_exit_reason(done.returncode), metrics)
         scored: dict[str, float] = {}
@@ -297,7 +336,14 @@ def _score(job: EvalJob, device: str) -> tuple[dict[str, float], str]:
         env["LADDER_SCORE_FILE"] = str(score_file)
         env["LADDER_CANDIDATE_DIR"] = str(job.root)
         scorer = job.scorer if job.scorer is not None else job.root
-        done = run_command(job.score, scorer, env, job.timeout)
+        # The scorer writes only its private directory: the candidate's outputs are
+        # read-only to it, and it sees what is hidden from the candidate (the labels).
+        # It sees what is hidden from the candidate: a symlink the candidate left must not
+        # lead it there (nosymfollow). No bytecode: its checkout stays as checked out.
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        confinement = Confinement((private, *job.writable), _ladders_secrets(), job.network, scorer,
+                                  nosymfollow=(job.root,) if job.hidden else ())
+        done = _run_job(job, env, private, confinement, job.score, scorer)
         if done.returncode is None:
             return {}, f"the scorer timed out after {job.timeout:g} s"
         if done.returncode != 0:
@@ -309,6 +355,30 @@ def _score(job: EvalJob, device: str) -> tuple[dict[str, float], str]:
         return (found if found is not None else parse_metrics(done.output)), ""
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+_SANDBOX_SAYS = "ladder sandbox: "
+
+
+def _ladders_secrets() -> tuple[Path, ...]:
+    """What no confined process may read: the key that anchors the journal."""
+    return (key_path().parent,)
+
+
+def _run_job(job: EvalJob, env: dict[str, str], private: Path, confinement: Confinement,
+             command: str, cwd: Path) -> Finished:
+    """Run `command` in the job's sandbox, its peak memory measured by the trampoline.
+    In a sandbox, `env`'s TMPDIR becomes a directory under `private` (/tmp is read-only)."""
+    if job.sandbox != "none":
+        env["TMPDIR"] = str(private_tmp(private))
+    read, write = os.pipe()
+    try:
+        argv = SANDBOXES[job.sandbox].wrap(["/bin/sh", "-c", command], confinement, write)
+        return run_command(argv, cwd, env, job.timeout, report=(read, write))
+    finally:
+        for fd in (read, write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def pass_through(names: Sequence[str], base: Mapping[str, str] | None = None) -> dict[str, str]:

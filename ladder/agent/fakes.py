@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder.agent.journal import plain
-from ladder.agent.records import CommitOutcome, EvalJob, EvalResult, Proposal, Verdict
+from ladder.agent.records import CommitOutcome, Damage, EvalJob, EvalResult, Proposal, Verdict
 from ladder.agent.workspace import apply_proposal
 
 __all__ = ["CallableExecutor", "FakeClock", "MemoryJournal", "MemoryWorkspace"]
@@ -162,13 +162,14 @@ class MemoryWorkspace:
     def verify_commit(self, tree: Path, sha: str, parent: str) -> list[str]:
         return []
 
-    def watch(self, protected: Sequence[Path]) -> None:
+    def watch(self, protected: Sequence[Path], strict: Sequence[Path] = ()) -> None:
         return None  # in memory: no candidate code runs, nothing outside it to touch
 
-    def check_watch(self, before: Any) -> tuple[list[str], list[str]]:
-        return [], []
+    def check_watch(self, before: Any) -> Damage:
+        return Damage()
 
-    def run_gates(self, tree: Path, gates: Sequence[str], timeout: float) -> tuple[bool, str]:
+    def run_gates(self, tree: Path, gates: Sequence[str], timeout: float, *, sandbox: str = "none",
+                  hidden: tuple[Path, ...] = ()) -> tuple[bool, str]:
         return True, ""
 
     def record(self, sha: str, iteration: int, verdict: Verdict) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -51,6 +52,7 @@ from ladder.agent.replay import (
 )
 from ladder.agent.strategies.pool import best_verified
 from ladder.errors import LadderError
+from ladder.sandbox import Sandbox, expand, resolve
 
 PARENT_SLOT, CANDIDATE_SLOT, SCORER_SLOT = "parent", "candidate", "scorer"
 _MAX_ATTEMPTS = 1000
@@ -152,6 +154,7 @@ class Run:
             },
         )
         self.ws.start()
+        self.report(self._sandbox_words)
         if evaluate:
             self._baseline(baseline)
         else:
@@ -381,16 +384,17 @@ class Run:
             return self._decided(
                 it, selection, proposal, blocked_verdict("verify", "; ".join(problems)), sha
             )
-        if self.config.gates:
-            ok, output = self.ws.run_gates(tree, self.config.gates, self.config.timeout)
-            if not ok:
-                return self._decided(
-                    it, selection, proposal, blocked_verdict("gate", output[-2000:]), sha
-                )
         parent_tree = self.ws.checkout(PARENT_SLOT, parent.commit)
-        protected = [parent_tree, *([self._scorer] if self._scorer is not None else [])]
-        before = self.ws.watch(protected)  # what the evaluations must not touch (tamper.py)
+        # What the gates and the evaluations (the candidate's code) must not touch.
+        before = self.ws.watch([parent_tree], strict=self._protected_checkouts())
         known = set(self.evals)
+        if self.config.gates:
+            ok, output = self.ws.run_gates(tree, self.config.gates, self.config.timeout,
+                                           sandbox=self._sandbox[0].name, hidden=self._hidden(tree))
+            if not ok:
+                verdict = (self._tampered(it, before, known, "gate")
+                           or blocked_verdict("gate", output[-2000:]))
+                return self._decided(it, selection, proposal, verdict, sha)
         _, cand_results, verdict = self._paired(it, parent.commit, parent_tree, tree)
         if verdict.status == "quarantine" and verdict.stats.get("pending"):
             verdict = self._recheck(it, verdict, parent.commit, parent_tree, tree,
@@ -398,24 +402,31 @@ class Run:
         verdict = self._tampered(it, before, known) or verdict
         return self._decided(it, selection, proposal, verdict, sha, cand_results)
 
-    def _tampered(self, it: int, before: Any, known: set[str]) -> Verdict | None:
-        """A tamper verdict when the candidate's evaluations touched what they must not:
-        the window's results are discarded, the damage rolled back, the run stopped when
-        it cannot be (tamper.py)."""
-        changed, stuck = self.ws.check_watch(before)
-        if not changed:
+    def _protected_checkouts(self) -> list[Path]:
+        return [self._scorer] if self._scorer is not None else []
+
+    def _tampered(
+        self, it: int, before: Any, known: set[str], window: str = "evaluation"
+    ) -> Verdict | None:
+        """A tamper verdict when the proposer or the candidate's evaluations touched what
+        they must not: the window's results are discarded, the damage rolled back, the
+        run stopped when it cannot be (tamper.py)."""
+        damage = self.ws.check_watch(before)
+        if not damage.changed:
             return None
         discarded = sorted(k for k in self.evals if k not in known)
         for key in discarded:
             self.evals.pop(key, None)
-        self.journal.append("tamper", {"iteration": it, "changed": changed, "stuck": stuck,
+        self.journal.append("tamper", {"iteration": it, "window": window,
+                                       "changed": list(damage.changed),
+                                       "notes": list(damage.notes), "stuck": list(damage.stuck),
                                        "discarded": discarded})
-        halting = [x for x in stuck if not x.startswith("left as it is")]
-        if halting:
-            self._halt = f"tamper that could not be rolled back: {halting[0]}"
-        return Verdict("tamper", tuple(f"tamper: {c}" for c in changed)
-                       + (tuple(stuck) if stuck else ("the damage was rolled back",)),
-                       {"tamper": changed, "discarded": discarded})
+        if damage.stuck:
+            self._halt = f"tamper that could not be rolled back: {damage.stuck[0]}"
+        repaired = damage.stuck or (*damage.notes, "the damage was rolled back")
+        return Verdict("tamper", (*(f"tamper ({window}): {c}" for c in damage.changed), *repaired),
+                       {"tamper": list(damage.changed), "window": window,
+                        "discarded": discarded})
 
     def _recheck(
         self, it: int, flagged: Verdict, parent: str, parent_tree: Path, tree: Path, used: int
@@ -607,8 +618,18 @@ class Run:
             attempts=self._attempts(),
             inspirations=tuple((c.description, "") for c in selection.inspirations),
             skills=skills,
+            parent=selection.parent.commit,
+            sandbox=self._sandbox[0].name,
+            writable=self._confined[0],
+            hidden=self._hidden(tree),
         )
+        # The proposer's own process (a coding agent) must not reach outside its checkout
+        # either: the same watch as around evaluations (tamper.py).
+        before = self.ws.watch([], strict=self._protected_checkouts())
         proposal = self.parts.proposer.propose(ctx)
+        tampered = self._tampered(it, before, set(self.evals), "proposal")
+        if tampered is not None:
+            return tampered
         if proposal is None:
             why = getattr(self.parts.proposer, "last_error", "") or "the proposer proposed nothing"
             return blocked_verdict("invalid", why)
@@ -618,7 +639,8 @@ class Run:
         """Every earlier attempt (bounded): text proposers show the recent ones, the
         mutator uses them all to avoid re-trying a mutation."""
         return tuple(
-            Attempt(c.iteration, c.description, c.status, c.effect, features=c.features)
+            Attempt(c.iteration, c.description, c.status, c.effect, features=c.features,
+                    parent=c.parent)
             for c in self.history[-_MAX_ATTEMPTS:]
             if c.status != "baseline"
         )
@@ -707,10 +729,42 @@ class Run:
         return [derive_seed(self.config.seed, self.run_id, it, "eval", k) for k in range(n)]
 
     def _job(self, key: str, tree: Path, seed: int) -> EvalJob:
+        sandbox = self.config.sandbox
         return EvalJob(key=key, root=tree, command=self.config.eval, seed=seed,
                        timeout=self.config.timeout, env=self._passed_env,
                        score=self.config.score, scorer=self._scorer,
-                       trusted=tuple(m.name for m in self.config.metrics.values() if m.trusted))
+                       trusted=tuple(m.name for m in self.config.metrics.values() if m.trusted),
+                       sandbox=self._sandbox[0].name, writable=self._confined[0],
+                       hidden=self._hidden(tree), network=sandbox.network)
+
+    @functools.cached_property
+    def _sandbox(self) -> tuple[Sandbox, str]:
+        """The sandbox of the run's untrusted processes, and the note when `auto` fell back."""
+        return resolve(self.config.sandbox.mode)
+
+    @functools.cached_property
+    def _confined(self) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+        """The configured writable and hidden paths (relative ones: from the repository)."""
+        return (expand(self.config.sandbox.writable, self.root),
+                expand(self.config.sandbox.hidden, self.root))
+
+    def _hidden(self, tree: Path) -> tuple[Path, ...]:
+        """Hidden paths, with relative ones hidden in the checkout `tree` as well."""
+        relative = tuple(tree / h for h in self.config.sandbox.hidden
+                         if not Path(os.path.expanduser(h)).is_absolute())
+        return (*self._confined[1], *relative)
+
+    @property
+    def _sandbox_words(self) -> str:
+        box, note = self._sandbox
+        if box.name == "none":
+            return "sandbox: none" + (f" -- {note}" if note else
+                                      " (configured): tampering is detected, not prevented")
+        reach = "network on" if self.config.sandbox.network else "no network"
+        words = f"sandbox: {box.name} -- evaluations write only their own checkout, {reach}"
+        if self.config.proposer.kind == "command":
+            words += "; the proposer's command writes only its checkout (it cannot commit)"
+        return words
 
     @functools.cached_property
     def _scorer(self) -> Path | None:

@@ -44,6 +44,7 @@ class Attempt:
     effect: float | None = None  # target metric, candidate minus parent (None when not evaluated)
     reason: str = ""
     features: Mapping[str, Any] = field(default_factory=dict)  # the proposal's structured features
+    parent: str = ""  # the commit it was proposed on
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ class ProposalContext:
     inspirations: tuple[tuple[str, str], ...] = ()  # (description, diff) of other good programs
     skills: str = ""  # the injected skills section (skill accumulation)
     second_parent: Path | None = None  # for crossover-aware proposers
+    parent: str = ""  # the commit `root` is checked out at
+    # How a proposer that runs a process confines it (ladder.sandbox): the sandbox's
+    # name, more writable paths, hidden paths (a proposer always has the network).
+    sandbox: str = "none"
+    writable: tuple[Path, ...] = ()
+    hidden: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,15 @@ class Proposer(Protocol):
 
 
 @dataclass(frozen=True)
+class Damage:
+    """What a window's processes touched that they must not (ladder.agent.tamper)."""
+
+    changed: tuple[str, ...] = ()  # empty: nothing
+    notes: tuple[str, ...] = ()  # how it was repaired (where set-aside copies are)
+    stuck: tuple[str, ...] = ()  # what could not be put back: the run stops
+
+
+@dataclass(frozen=True)
 class EvalJob:
     key: str  # unique id of this evaluation in the run, e.g. "it7/cand/s3"
     root: Path  # the worktree to run in
@@ -94,6 +110,12 @@ class EvalJob:
     score: str = ""  # the protected scorer's command ("" : none)
     scorer: Path | None = None  # where it runs: a checkout of the run's baseline
     trusted: tuple[str, ...] = ()  # metrics only the scorer may give
+    # Confinement (ladder.sandbox): the sandbox's name, more writable paths, paths hidden
+    # from the candidate (not from the scorer), and whether the network is reachable.
+    sandbox: str = "none"
+    writable: tuple[Path, ...] = ()
+    hidden: tuple[Path, ...] = ()
+    network: bool = False
 
 
 @dataclass(frozen=True)
@@ -300,17 +322,20 @@ class Worktrees(Protocol):
 
     def verify_commit(self, tree: Path, sha: str, parent: str) -> list[str]: ...
 
-    def watch(self, protected: Sequence[Path]) -> Any:
+    def watch(self, protected: Sequence[Path], strict: Sequence[Path] = ()) -> Any:
         """A fingerprint of what an evaluation must not touch (None: nothing watched)."""
         ...
 
-    def check_watch(self, before: Any) -> tuple[list[str], list[str]]:
-        """(what changed since `before`, what could not be put back); rolls back."""
+    def check_watch(self, before: Any) -> Damage:
+        """What changed since `before`, rolled back."""
         ...
 
     def run_gates(
-        self, tree: Path, gates: Sequence[str], timeout: float
-    ) -> tuple[bool, str]: ...
+        self, tree: Path, gates: Sequence[str], timeout: float, *, sandbox: str = "none",
+        hidden: tuple[Path, ...] = (),
+    ) -> tuple[bool, str]:
+        """Run the gate commands (the candidate's code: confined like its evaluation)."""
+        ...
 
     def record(self, sha: str, iteration: int, verdict: Verdict) -> None: ...
 

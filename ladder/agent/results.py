@@ -93,9 +93,10 @@ class ResultRow:
 
 
 def memory_gb(metrics: Mapping[str, float]) -> float:
-    """Peak memory in GB from the metrics an evaluation printed: `memory_gb`, or
-    autoresearch's `peak_vram_mb` (MiB, divided by 1024 as its program.md does)."""
-    for name, scale in (("memory_gb", 1.0), ("peak_vram_mb", 1 / 1024)):
+    """Peak memory in GB: what the evaluation printed (`memory_gb`, or autoresearch's GPU
+    `peak_vram_mb`, MiB divided by 1024 as its program.md does), else ladder's own
+    measurement of the process tree's resident memory (`peak_rss_mb`)."""
+    for name, scale in (("memory_gb", 1.0), ("peak_vram_mb", 1 / 1024), ("peak_rss_mb", 1 / 1024)):
         value = metrics.get(name)
         if value is not None and math.isfinite(value) and value >= 0:
             return value * scale

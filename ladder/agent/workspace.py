@@ -24,15 +24,17 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ladder.agent.evaluate import run_command, scrub, tail
-from ladder.agent.records import CommitOutcome, Proposal, Verdict
+from ladder.agent.records import CommitOutcome, Damage, Proposal, Verdict
 from ladder.errors import LadderError
 from ladder.globs import matches
 from ladder.lesson import Lesson
+from ladder.sandbox import SANDBOXES, Confinement, git_pointer
 
 AGENT_NAME = "ladder agent"
 AGENT_EMAIL = "agent@ladder.invalid"
@@ -102,8 +104,9 @@ def _git(
     # `-c` outranks every config file and GIT_CONFIG_* variable: a proposer's
     # `git config core.hooksPath /dev/null` changes nothing for the loop's commands.
     pinned = ("-c", f"core.hooksPath={hooks}") if hooks else ()
+    # core.fsmonitor names a program git runs: never one a checkout's config chose.
     proc = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", *pinned, *args],
+        ["git", "-c", "commit.gpgsign=false", "-c", "core.fsmonitor=false", *pinned, *args],
         cwd=cwd,
         env=dict(env) if env is not None else git_env(),
         capture_output=True,
@@ -332,25 +335,23 @@ class Workspace:
 
     # --- defence in depth ------------------------------------------------------------
 
-    def watch(self, protected: Sequence[Path]) -> Any:
-        """Fingerprint what an evaluation must not touch (ladder.agent.tamper)."""
+    def watch(self, protected: Sequence[Path], strict: Sequence[Path] = ()) -> Any:
+        """Fingerprint what a proposal or an evaluation must not touch (ladder.agent.tamper);
+        `strict` checkouts must not gain an untracked file either."""
         from ladder.agent import tamper
 
-        return tamper.take(self.root, protected)
+        return tamper.take(self.root, protected, self.run, strict)
 
-    def check_watch(self, before: Any) -> tuple[list[str], list[str]]:
-        """(what changed since `before`, what was not put back); rolls back all but the
-        user's working tree, which the user may be editing."""
+    def check_watch(self, before: Any) -> Damage:
+        """What changed since `before`, rolled back (ladder.agent.tamper)."""
         from ladder.agent import tamper
 
-        after = tamper.take(self.root, [Path(t) for t in before.trees])
+        after = tamper.again(self.root, before)
         changed = tamper.compare(before, after)
         if not changed:
-            return [], []
-        stuck = tamper.rollback(self.root, before, after)
-        left = tamper.left_in_user_tree(before, after)
-        return changed, stuck + ([f"left as it is in your working tree (check it): {'; '.join(left)[:200]}"]
-                                 if left else [])
+            return Damage()
+        notes, stuck = tamper.rollback(self.root, before, after)
+        return Damage(tuple(changed), tuple(notes), tuple(stuck))
 
     def lessons(self) -> list[Lesson]:
         """The active level-5 lessons, pinned: those of the baseline commit (git objects,
@@ -461,17 +462,31 @@ class Workspace:
         gates: Sequence[str],
         timeout: float,
         env: Mapping[str, str] | None = None,
+        *,
+        sandbox: str = "none",
+        hidden: tuple[Path, ...] = (),
     ) -> tuple[bool, str]:
         """Run the gate commands in order (cheapest first), stopping at the first failure:
-        (False, its command, reason and output tail), or (True, "") when all pass."""
+        (False, its command, reason and output tail), or (True, "") when all pass.
+
+        A gate runs the candidate's code (its tests): in a sandbox it writes only its
+        checkout and a temporary directory of its own, like an evaluation."""
         run_env = dict(env) if env is not None else scrub(os.environ)
-        for gate in gates:
-            done = run_command(gate, Path(tree), run_env, timeout)
-            if done.returncode == 0:
-                continue
-            why = f"timeout after {timeout:g} s" if done.returncode is None else f"exit code {done.returncode}"
-            return False, f"gate `{gate}` failed ({why}):\n{tail(done.output)}"
-        return True, ""
+        with tempfile.TemporaryDirectory(prefix="ladder-gate-") as tmp:
+            box = SANDBOXES[sandbox]
+            if box.name != "none":
+                run_env["TMPDIR"] = tmp
+            confinement = Confinement((Path(tree), Path(tmp)), hidden, cwd=Path(tree),
+                                      readonly=git_pointer(Path(tree)))
+            for gate in gates:
+                command = gate if box.name == "none" else box.wrap(["/bin/sh", "-c", gate], confinement)
+                done = run_command(command, Path(tree), run_env, timeout)
+                if done.returncode != 0:
+                    break
+            else:
+                return True, ""
+        why = f"timeout after {timeout:g} s" if done.returncode is None else f"exit code {done.returncode}"
+        return False, f"gate `{gate}` failed ({why}):\n{tail(done.output)}"
 
     # --- the audit trail in git --------------------------------------------------------
 

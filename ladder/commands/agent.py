@@ -93,7 +93,7 @@ def run(
                 where=str(project.root),
                 todo="commit or stash them: the run starts from HEAD",
             )
-        _protect_non_editable(project, config.editable)
+        protect_non_editable(project, config.editable)
         paths = new_run(project)
         the_run = open_run(project, paths, config)
         head = run_git(project.root, "rev-parse", "HEAD").strip()
@@ -139,7 +139,7 @@ def _parts(project: Project, run_id: str, config: Any, *, learn: bool) -> Any:
     return parts
 
 
-def _protect_non_editable(project: Project, editable: Any) -> None:
+def protect_non_editable(project: Project, editable: Any) -> None:
     """Generate (or update) the level-5 lesson protecting every non-editable file, and
     commit it: the hooks in the run's worktrees read the lessons of the commit they
     check, so the lesson must be in HEAD before the run starts."""
@@ -210,6 +210,12 @@ def summary(the_run: Any) -> str:
                  f"deprecated {len(got['deprecated'])}; lessons taught {len(got['lessons_taught'])}"
                  + (f", tightened {len(got['lessons_tightened'])}" if got["lessons_tightened"] else "")
                  + f"; evaluations saved by taught lessons {got['evaluations_saved']}")
+        if any(got[k] for k in ("created", "updated", "deprecated", "lessons_taught",
+                                "lessons_tightened")):
+            # Written to the working tree, not committed: the next run reads them either
+            # way, but only a commit shares them with the team.
+            line += ("\nlearned: written to .ladder/skills/ and .ladder/lessons/, not committed: "
+                     "review and commit them (git add .ladder && git commit) to keep them")
     if getattr(the_run, "converged_reason", ""):
         line += f"\n{the_run.converged_reason}"
     if the_run.decision.unverified:

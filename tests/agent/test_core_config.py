@@ -291,6 +291,22 @@ BAD = [
     pytest.param(
         _replace("seeds = 5", 'gates = "pytest"'), "tool.ladder.agent.gates", id="gates-string"
     ),
+    pytest.param(
+        _replace("seeds = 5", 'sandbox = {mode = "docker"}'), "tool.ladder.agent.sandbox.mode",
+        id="sandbox-unknown-mode",
+    ),
+    pytest.param(
+        _replace("seeds = 5", "sandbox = {net = true}"), "tool.ladder.agent.sandbox.net",
+        id="sandbox-unknown-key",
+    ),
+    pytest.param(
+        _replace("seeds = 5", 'sandbox = {writable = "~/.cache"}'),
+        "tool.ladder.agent.sandbox.writable", id="sandbox-writable-string",
+    ),
+    pytest.param(
+        _replace("seeds = 5", 'sandbox = {network = "yes"}'), "tool.ladder.agent.sandbox.network",
+        id="sandbox-network-string",
+    ),
 ]
 
 
@@ -327,9 +343,23 @@ def test_overrides_apply_after_the_file(tmp_path: Path) -> None:
     assert load_agent_config(root, {"crude": False}).decision == "verified"
 
 
+def test_the_sandbox_table_and_flag(tmp_path: Path) -> None:
+    text = FULL + ('[tool.ladder.agent.sandbox]\nmode = "none"\n'
+                   'writable = ["~/.cache/huggingface"]\nhidden = ["/data/val_labels.npy"]\n'
+                   "network = true\n")
+    config = load_agent_config(project(tmp_path, pyproject=text))
+    assert config.sandbox.mode == "none" and config.sandbox.network is True
+    assert config.sandbox.writable == ("~/.cache/huggingface",)
+    assert config.sandbox.hidden == ("/data/val_labels.npy",)
+    flagged = load_agent_config(project(tmp_path, pyproject=text), {"sandbox": "userns"})
+    assert flagged.sandbox.mode == "userns" and flagged.sandbox.hidden == config.sandbox.hidden
+    assert load_agent_config(project(tmp_path, pyproject=FULL)).sandbox.mode == "auto"
+
+
 @pytest.mark.parametrize(
     ("flags", "named"),
     [
+        pytest.param({"sandbox": "docker"}, "--sandbox", id="unknown-sandbox"),
         pytest.param({"iterations": 0}, "--iterations", id="zero-iterations"),
         pytest.param({"strategy": "greedy"}, "--strategy", id="unknown-strategy"),
         pytest.param({"workers": "2"}, "--workers", id="workers-string"),

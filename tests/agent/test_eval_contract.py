@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ladder.agent.evaluate import build_env, evaluate, parse_metrics, pass_through
 from ladder.agent.records import EvalJob
+from ladder.sandbox import SANDBOXES
 
 PY = sys.executable
 
@@ -89,6 +91,7 @@ def test_metrics_from_lines_with_the_contract_variables(tmp_path: Path) -> None:
     assert result.ok, result.reason
     measured = dict(result.metrics)
     assert measured.pop("seconds") == pytest.approx(result.seconds, abs=1e-3)  # wall time, added
+    assert 0 < measured.pop("peak_rss_mb") < 100  # a small Python process, not ladder's size
     assert measured == {"val_loss": 1.23, "seed": 42.0, "cpu": 1.0, "cwd_ok": 1.0}
     assert result.key == "it1/cand/s0" and result.seed == 42
     assert 0 < result.seconds < 10
@@ -103,7 +106,8 @@ def test_the_metrics_file_wins_over_lines(tmp_path: Path) -> None:
     )
     result = evaluate(job(tmp_path, code), "val_loss")
     assert result.ok, result.reason
-    assert result.metrics == {"val_loss": 0.5, "seconds": round(result.seconds, 3)}
+    assert result.metrics == {"val_loss": 0.5, "seconds": round(result.seconds, 3),
+                              "peak_rss_mb": result.metrics["peak_rss_mb"]}
 
 
 def test_wall_time_is_ladders_own_measurement(tmp_path: Path) -> None:
@@ -115,6 +119,24 @@ def test_wall_time_is_ladders_own_measurement(tmp_path: Path) -> None:
     # a candidate that reports a flattering `seconds` of its own: an error, not a value
     flattering = evaluate(job(tmp_path, code + "print('seconds: 0.001')\n"), "val_loss")
     assert not flattering.ok and "ladder's own measurement" in flattering.reason
+
+
+@pytest.mark.parametrize("sandbox", ["none", "userns"])
+def test_peak_memory_is_ladders_own_measurement(tmp_path: Path, sandbox: str) -> None:
+    """The kernel's peak resident memory of the process tree, reported by the trampoline
+    on a pipe the command never holds: a child's allocation counts, a printed
+    `peak_rss_mb` is an error."""
+    if SANDBOXES[sandbox].problem():
+        pytest.skip(SANDBOXES[sandbox].problem())
+    grow = ("import subprocess, sys\nsubprocess.run([sys.executable, '-c', "
+            "'x = bytearray(200 * 2**20)'], check=True)\nprint('val_loss: 1.0')\n")
+    small = evaluate(replace(job(tmp_path, "print('val_loss: 1.0')\n"), sandbox=sandbox), "val_loss")
+    big = evaluate(replace(job(tmp_path, grow), sandbox=sandbox), "val_loss")
+    assert small.ok and big.ok, (small.reason, big.reason)
+    assert small.metrics["peak_rss_mb"] < 100 < 200 < big.metrics["peak_rss_mb"] < 400
+    forged = evaluate(replace(job(tmp_path, "print('val_loss: 1.0')\nprint('peak_rss_mb: 1')\n"),
+                              sandbox=sandbox), "val_loss")
+    assert not forged.ok and "ladder's own measurement" in forged.reason
 
 
 def test_a_metric_printed_twice_is_an_error(tmp_path: Path) -> None:
@@ -200,7 +222,8 @@ def test_non_zero_exit_is_a_crash_with_the_tail(tmp_path: Path) -> None:
     assert len(lines) == 40
     assert lines[-1] == "Traceback: CUDA out of memory"  # stderr is in the tail too
     assert "line 59" in lines and "line 19" not in lines
-    assert {k: v for k, v in result.metrics.items() if k != "seconds"} == {"val_loss": 1.0}  # kept
+    own = ("seconds", "peak_rss_mb")
+    assert {k: v for k, v in result.metrics.items() if k not in own} == {"val_loss": 1.0}  # kept
 
 
 def _gone(pid: int) -> bool:

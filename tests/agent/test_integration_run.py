@@ -142,3 +142,21 @@ def _check_git_trail(root: Path, run: str, baseline: str, decisions: dict[int, A
     kept = [committed[it] for it in sorted(committed) if decisions[it]["verdict"]["status"] == "keep"]
     tip = git(root, "rev-parse", f"refs/heads/ladder/{run}").stdout.strip()
     assert tip == (kept[-1] if kept else baseline)
+
+
+def test_what_a_run_learned_is_left_for_review_and_it_says_so(tmp_path: Path) -> None:
+    """The same crash twice teaches a lesson, written to the working tree (not committed):
+    the summary says where and what to do with it."""
+    import sys
+
+    script = tmp_path / "crash.py"
+    script.write_text("from pathlib import Path\nPath('prog.py').write_text('raise SystemExit(1)\\n')\n",
+                      encoding="utf-8")
+    cmd = f"{sys.executable} {script} {{prompt_file}}"
+    proposer = "{" + f'kind = "command", cmd = {json.dumps(cmd)}' + "}"
+    root = make_agent_repo(tmp_path / "repo", config=agent_table(iterations=2, proposer=proposer))
+    proc = ladder(root, "agent", "run")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "lessons taught 1" in proc.stdout
+    assert "not committed: review and commit them" in proc.stdout
+    assert list((root / ".ladder" / "lessons").glob("learned-*.toml"))

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from ladder.agent.anchor import key_path
 from ladder.agent.config import ProposerSpec
 from ladder.agent.proposers.common import (
     changed_symbols,
@@ -30,6 +31,8 @@ from ladder.agent.proposers.prompt import EDIT_IN_PLACE_FORMAT, build_prompt
 from ladder.agent.records import Proposal, ProposalContext
 from ladder.errors import LadderError
 from ladder.git import changes_between, run_git
+from ladder.sandbox import FAILED as SANDBOX_FAILED
+from ladder.sandbox import SANDBOXES, Confinement, git_pointer
 
 OPTIONS = ("cmd", "timeout", "env", "target")
 DEFAULT_TIMEOUT = 900.0
@@ -91,19 +94,33 @@ class CommandProposer:
             prompt_file = Path(tmp) / "prompt.md"
             prompt_file.write_text(prompt, encoding="utf-8")
             try:
-                stdout = self._run(root, prompt_file)
+                stdout = self._run(root, prompt_file, ctx)
                 return None if stdout is None else self._collect(root, start, files, stdout)
             finally:
                 restore(root, start)
 
-    def _run(self, root: Path, prompt_file: Path) -> str | None:
+    def _run(self, root: Path, prompt_file: Path, ctx: ProposalContext) -> str | None:
         """The command's stdout, or None (reason in last_error) when it failed."""
         cmd = self.cmd.replace(PLACEHOLDER, shlex.quote(str(prompt_file)))
         env = {**os.environ, **self.env, "LADDER_PROMPT_FILE": str(prompt_file)}
+        argv: str | list[str] = cmd
+        if ctx.sandbox != "none":
+            # Its checkout and its temporary directory; never git's files (the `.git` file
+            # and the worktree's git directory tell ladder's own git where the repository
+            # and its config are: a config names programs git runs), the user's tree,
+            # other checkouts or ladder's key. So it can read git, not commit: what it
+            # changed is collected from its checkout. An agent CLI keeps its state under
+            # the home directory: the user adds that to `writable`.
+            env["TMPDIR"] = str(prompt_file.parent)
+            writable = (root, prompt_file.parent, *ctx.writable)
+            argv = SANDBOXES[ctx.sandbox].wrap(
+                ["/bin/sh", "-c", cmd],
+                Confinement(writable, (key_path().parent, *ctx.hidden), network=True, cwd=root,
+                            readonly=git_pointer(root)))
         # Its own session: on timeout the whole process group (agent and children) dies.
         proc = subprocess.Popen(
-            cmd,
-            shell=True,
+            argv,
+            shell=isinstance(argv, str),
             cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -122,6 +139,10 @@ class CommandProposer:
             self.last_error = f"command timed out after {self.timeout:g} s"
             return None
         self.last_output = _tail(stdout + stderr)
+        if proc.returncode == SANDBOX_FAILED and "ladder sandbox: " in stderr:
+            self.last_error = (f"the {ctx.sandbox} sandbox could not be built: "
+                               + stderr.split("ladder sandbox: ", 1)[1].strip())
+            return None
         if proc.returncode != 0:
             self.last_error = f"command exited {proc.returncode}: {_tail(stderr or stdout, 3)}"
             return None
@@ -140,7 +161,8 @@ class CommandProposer:
                 deleted.append(change.old_path)
             text = read_text(root, change.path)
             if text is None:
-                self.last_error = f"command wrote a file that is not UTF-8 text: {change.path}"
+                self.last_error = (f"command left {change.path} as something other than a "
+                                   "regular UTF-8 text file in its checkout (binary, a symlink...)")
                 return None
             changed[change.path] = text
         if not changed and not deleted:

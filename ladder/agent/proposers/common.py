@@ -10,6 +10,7 @@ from pathlib import Path
 from ladder.errors import LadderError
 from ladder.git import list_files
 from ladder.globs import matches
+from ladder.sandbox import read_regular
 
 
 def editable_files(root: Path, editable: Sequence[str]) -> list[str]:
@@ -17,11 +18,17 @@ def editable_files(root: Path, editable: Sequence[str]) -> list[str]:
     return sorted(p for p in list_files(root) if matches(p, editable))
 
 
+TEXT_LIMIT = 16 << 20  # an editable source file larger than this is not proposed
+
+
 def read_text(root: Path, path: str) -> str | None:
-    """A file's text, or None when it is missing or not UTF-8 text (a proposer skips it)."""
+    """A file's text, or None when it is missing, not UTF-8 text, or not a regular file
+    within `root` (a proposer -- a process ladder does not trust -- may have left a
+    symlink to what it may not read: ladder would read and commit it)."""
+    data = read_regular(root / path, TEXT_LIMIT, inside=root)
     try:
-        return (root / path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return None if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:
         return None
 
 
