@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import random
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from ladder.agent.config import ProposerSpec
 from ladder.agent.proposers import make_proposer
 from ladder.agent.proposers.mutate import OPERATORS, MutateProposer, find_sites, numeric_edits
-from ladder.agent.records import Proposal, ProposalContext
+from ladder.agent.records import Attempt, Proposal, ProposalContext
 from ladder.errors import LadderError
 from testing.fixtures import make_repo
 
@@ -331,3 +332,21 @@ def test_a_spliced_edit_is_what_a_full_code_generation_gives() -> None:
             assert spliced == replaced, (site.symbol, edit)
             edits += 1
     assert edits > 30
+
+
+def test_a_move_tried_only_on_another_parent_is_proposed_when_nothing_else_is_left(
+    tmp_path: Path,
+) -> None:
+    """`USE_NORM True -> False` is the file's only mutation. Tried on this parent, nothing
+    is left; tried on another parent (before a keep changed the program), it is new here."""
+    root = repo_with(tmp_path, "USE_NORM = True\n")
+    flip = "train.py: USE_NORM True -> False (flip)"
+
+    def propose(tried_on: str) -> Proposal | None:
+        attempt = Attempt(1, flip, "discard", 0.1, parent=tried_on)
+        ctx = dataclasses.replace(ctx_for(root), attempts=(attempt,), parent="p2")
+        return MutateProposer().propose(ctx)
+
+    assert propose("p2") is None
+    again = propose("p1")
+    assert again is not None and again.description == flip

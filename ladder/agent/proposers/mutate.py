@@ -150,15 +150,20 @@ class MutateProposer:
         seen = {_site_key(a.features) for a in ctx.attempts if a.features}
         fresh = [c for c in sites if _site_key(_features(c[0], c[2])) not in seen]
         pool = (fresh + _favoured(sites, fresh, self.operator_weights)) if fresh else sites
-        for _ in range(_REDRAWS):
-            chosen = _pick(pool, self.operator_weights, ctx.rng)
-            if chosen is None:
-                self.last_error = "every operator with a site has weight 0"
-                return None
-            path, _, site, edit = chosen
-            if _description(path, site, edit) not in tried:  # before building its code
-                return _proposal(*chosen)
-        self.last_error = f"no untried mutation found in {_REDRAWS} draws"
+        # When every draw was tried somewhere, one tried only on *other* parents is new
+        # here (a move that failed before a keep may work after it): a long run then
+        # goes on instead of stopping idle, and runs that never get here are unchanged.
+        tried_here = {a.description for a in ctx.attempts if a.parent == ctx.parent}
+        for avoid in (tried, tried_here):
+            for _ in range(_REDRAWS):
+                chosen = _pick(pool, self.operator_weights, ctx.rng)
+                if chosen is None:
+                    self.last_error = "every operator with a site has weight 0"
+                    return None
+                path, _, site, edit = chosen
+                if _description(path, site, edit) not in avoid:  # before building its code
+                    return _proposal(*chosen)
+        self.last_error = f"no untried mutation found in {2 * _REDRAWS} draws"
         return None
 
     def _parse(self, root: Path, path: str) -> _Parsed | None:
