@@ -37,7 +37,8 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(pat[i]))
             i += 1
     # A pattern naming a directory also covers everything below it.
-    return re.compile("".join(out) + "(?:/.*)?\\Z")
+    # DOTALL: a file name may hold a newline, and `**` must still span it (fail closed).
+    return re.compile("".join(out) + "(?:/.*)?\\Z", re.DOTALL)
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:

@@ -17,6 +17,7 @@ from ladder.errors import LadderError
 
 LEVEL_NAMES = {1: "note", 2: "prompt", 3: "lint", 4: "check", 5: "hook"}
 MIN_LEVEL, MAX_LEVEL = 1, 5
+RULE_LEVEL = 3  # from the lint rule up, a level is enforced by the lesson's `[rule]`
 STATUSES = ("active", "deprecated")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -216,13 +217,23 @@ def lesson_from_dict(data: Mapping[str, Any], where: str, stem: str | None = Non
     status = _str(data, "status", where, required=False, default="active")
     if status not in STATUSES:
         raise _bad(where, "status", f"one of {', '.join(STATUSES)}", status)
+    # Enforcement that cannot work is refused here, not listed as enforced (fail closed).
+    paths = _str_list(data, "paths", where, ("**",))
+    if not paths:
+        raise _bad(where, "paths", "at least one glob (an empty list applies the lesson to "
+                   "nothing; leave the field out for every file)", [])
+    level = _level(data.get("level", 1), where, "level")
+    if level >= RULE_LEVEL and "rule" not in data:
+        raise _bad(where, "rule", f"a [rule] table: a lesson at level {level} is enforced by "
+                   "its rule (`ladder promote ID --to LEVEL --rule TEMPLATE ...`), or lower "
+                   "its level")
     return Lesson(
         id=lesson_id,
         title=_str(data, "title", where, required=True),
         why=_str(data, "why", where, required=True),
-        level=_level(data.get("level", 1), where, "level"),
+        level=level,
         tags=_str_list(data, "tags", where, ()),
-        paths=_str_list(data, "paths", where, ("**",)),
+        paths=paths,
         source=_str(data, "source", where, required=False),
         rule=parse_rule(data["rule"], where) if "rule" in data else None,
         history=_history(data.get("history"), where),

@@ -54,14 +54,18 @@ def _crash(exc: BaseException) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:2] == ["check", "--hook"] and not any(a.startswith("-") for a in args[2:]):
-        # The commit hook always calls `ladder check --hook FILES...`: answer "nothing to
-        # check" from the index when possible, and otherwise skip click (~17 ms) too.
+    if args[:2] == ["check", "--hook"]:
+        # The commit hook calls `ladder check --hook -- FILES...` (older configs: without
+        # the `--`): every argument after it is a file name, even one that looks like an
+        # option -- a staged file named `--help` must be checked, not print help and pass.
+        # Answer "nothing to check" from the index when possible, and otherwise skip click
+        # (~17 ms) too.
         from ladder.hooks import fast
 
-        if fast.run(args[2:]):
+        files = args[3:] if args[2:3] == ["--"] else args[2:]
+        if fast.run(files):
             return 0
-        return _guarded(lambda: _hook_check(args[2:]))
+        return _guarded(lambda: _hook_check(files))
     if len(args) == 2 and args[0] == "guard" and not args[1].startswith("-"):
         # A coding agent's pre-tool hook runs `ladder guard AGENT` on every edit: skip
         # click and the CLI module (~30 ms). The guard catches everything itself (fail closed).

@@ -1,7 +1,7 @@
 """Reading and writing `.ladder/lessons/*.toml`.
 
 Loading is on the hook's hot path, so parsed lessons are cached in one JSON file
-(`.ladder/cache/lessons.json`, ignored by git) keyed by each file's size and mtime;
+(`.ladder/cache/lessons.json`, ignored by git) keyed by a hash of each file's bytes;
 any change to any lesson file re-parses everything. Writes are atomic (temp file +
 rename) so a crash never leaves half a lesson.
 """
@@ -9,6 +9,7 @@ rename) so a crash never leaves half a lesson.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -20,18 +21,20 @@ from ladder.errors import LadderError
 from ladder.lesson import Lesson, lesson_from_dict, lesson_to_dict, slugify
 from ladder.project import Project
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 
 def _fingerprint(lessons_dir: Path) -> list[list[Any]]:
+    """Each lesson file with a hash of its bytes: a same-size edit that kept its mtime is
+    still an edit (a cache keyed on size and mtime would enforce the old lesson)."""
     entries: list[list[Any]] = []
     if not lessons_dir.is_dir():
         return entries  # no lesson yet (git keeps no empty directory)
     with os.scandir(lessons_dir) as it:
         for entry in it:
             if entry.name.endswith(".toml") and entry.is_file():
-                st = entry.stat()
-                entries.append([entry.name, st.st_size, st.st_mtime_ns])
+                with open(entry.path, "rb") as fh:
+                    entries.append([entry.name, hashlib.sha256(fh.read()).hexdigest()])
     entries.sort()
     return entries
 

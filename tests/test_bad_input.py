@@ -67,6 +67,19 @@ def test_malformed_toml_names_the_file(project: Path) -> None:
             "colour",
             id="unknown-field",
         ),
+        # enforcement that cannot work is refused, not listed (and audited) as enforced
+        pytest.param(
+            'id = "nowhere"\ntitle = "t"\nwhy = "w"\nlevel = 5\npaths = []\n'
+            '[rule]\ntemplate = "protect"\npaths = ["x.py"]\n',
+            "paths",
+            id="empty-paths",
+        ),
+        pytest.param(
+            'id = "ruleless"\ntitle = "t"\nwhy = "w"\nlevel = 5\n', "rule", id="level-5-without-rule"
+        ),
+        pytest.param(
+            'id = "ruleless3"\ntitle = "t"\nwhy = "w"\nlevel = 3\n', "rule", id="level-3-without-rule"
+        ),
     ],
 )
 def test_invalid_lesson_field_is_named(project: Path, body: str, field: str) -> None:

@@ -67,6 +67,25 @@ def test_editing_a_lesson_makes_the_index_stale(root: Path) -> None:
     assert not fast.run(["README.md"])
 
 
+def test_a_same_size_edit_that_keeps_its_mtime_is_still_an_edit(root: Path) -> None:
+    """Both caches (the hook's index, the parsed lessons) are keyed on the bytes: a
+    lesson narrowed to other paths in place, its size and mtime kept, is seen."""
+    from ladder.store import load_lessons
+
+    full_hook_check(root, "README.md")
+    assert fast.load_index(".") is not None and not fast.nothing_to_check(["src/a.py"])
+    lesson_file = root / ".ladder" / "lessons" / "no-eval.toml"
+    before = lesson_file.stat()
+    text = lesson_file.read_text()
+    assert '"src/**"' in text
+    lesson_file.write_text(text.replace('"src/**"', '"doc/**"'))  # same size
+    os.utime(lesson_file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert lesson_file.stat().st_size == before.st_size
+    assert fast.load_index(".") is None  # stale: the full check runs
+    [narrowed] = [x for x in load_lessons(Project(root)) if x.id == "no-eval"]
+    assert narrowed.paths == ("doc/**",)
+
+
 def test_a_protect_lesson_always_takes_the_full_path(root: Path) -> None:
     save_lesson(Project(root), Lesson(id="protect-eval", title="t", why="w", level=5,
                                       rule=Rule("protect", {"paths": ["evaluate.py"]})))

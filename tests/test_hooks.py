@@ -46,7 +46,7 @@ def test_ensure_config_creates_a_valid_config(repo: Path) -> None:
     hook = _ours()["hooks"][0]  # type: ignore[index]
     assert hook["always_run"] is True and hook["require_serial"] is True
     assert hook["stages"] == ["pre-commit", "pre-push"]
-    assert hook["entry"] == "ladder check --hook"
+    assert hook["entry"] == "ladder check --hook --"
 
 
 def test_hook_language_follows_the_installed_pre_commit() -> None:
@@ -246,7 +246,7 @@ def test_commit_runs_ladder_check_hook_with_staged_files(
     _installed_repo(repo)
     write(repo, "a.py", "print('a')\n")
     assert commit(repo, "add a").returncode == 0
-    assert _calls(stub_ladder)[-1] == ["check", "--hook", "a.py"]
+    assert _calls(stub_ladder)[-1] == ["check", "--hook", "--", "a.py"]
     monkeypatch.setenv("LADDER_STUB_EXIT", "1")
     head = git(repo, "rev-parse", "HEAD").stdout
     write(repo, "b.py", "print('b')\n")
@@ -266,7 +266,7 @@ def test_commit_that_only_deletes_still_runs_the_hook(
     proc = git(repo, "commit", "-m", "delete", check=False)
     assert proc.returncode != 0
     assert len(_calls(stub_ladder)) == before + 1
-    assert _calls(stub_ladder)[-1] == ["check", "--hook"]
+    assert _calls(stub_ladder)[-1] == ["check", "--hook", "--"]
 
 
 @pytest.mark.usefixtures("pc_home")
@@ -323,3 +323,41 @@ def test_deleting_a_protected_file_is_a_blocked_commit(repo: Path) -> None:
     refused = git(repo, "commit", "-m", "delete the evaluator", check=False)
     assert refused.returncode != 0, "a deletion-only commit still runs the hook (always_run)"
     assert "Title protect-eval" in refused.stdout + refused.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pc_home")
+@pytest.mark.parametrize("entry", ["ladder check --hook --", "ladder check --hook"])
+@pytest.mark.parametrize("name", ["--help", "-h", "--version", "-x.py", "--"])
+def test_a_file_named_like_an_option_is_checked_not_obeyed(repo: Path, name: str, entry: str) -> None:
+    """pre-commit appends the staged names after the entry: a file named `--help` must be
+    a file (checked, and refused by the lesson that protects it), never an option that
+    prints help and passes; and such a file can be committed when no lesson refuses it.
+    Configs written before the entry ended with `--` behave the same."""
+    write(repo, "evaluate.py", "print('score: 1')\n")
+    assert commit(repo, "the evaluator").returncode == 0
+    _level_5(repo, "protect-odd", {"template": "protect", "paths": [name]})
+    if entry != precommit.HOOK_ENTRY:  # an older config's entry
+        config = repo / ".pre-commit-config.yaml"
+        config.write_text(config.read_text().replace(precommit.HOOK_ENTRY, entry))
+        assert commit(repo, "the entry of an older ladder").returncode == 0
+    write(repo, name, "x = 1\n")
+    refused = commit(repo, f"add {name}")
+    assert refused.returncode != 0, refused.stdout + refused.stderr
+    assert "Title protect-odd" in refused.stdout + refused.stderr
+    git(repo, "reset", "-q")
+    (repo / name).unlink()
+    other = "-other.py" if name != "-other.py" else "-another.py"
+    write(repo, other, "x = 1\n")
+    allowed = commit(repo, f"add {other}")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pc_home")
+def test_a_newline_in_a_directory_name_does_not_hide_a_file(repo: Path) -> None:
+    _level_5(repo, "protect-py", {"template": "protect", "paths": ["**/*.py"]})
+    write(repo, "dir\nx/evil.py", "x = 1\n")
+    refused = commit(repo, "a file no glob could see")
+    assert refused.returncode != 0, refused.stdout + refused.stderr
+    assert "Title protect-py" in refused.stdout + refused.stderr

@@ -84,7 +84,12 @@ def test_each_lesson_its_own_files() -> None:
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
-        pytest.param({"regex": "print("}, "'regex' of template 'regex' is not a valid regular expression", id="bad-regex"),
+        pytest.param({"regex": "print("}, "'regex' of template 'regex' is not a regular expression RE2 can run: missing )",
+                     id="bad-regex"),
+        # no linear-time guarantee, so not accepted: lookaround and backreferences
+        pytest.param({"regex": "(?<=a)b"}, "RE2 can run", id="lookbehind"),
+        pytest.param({"regex": "(a)\\1"}, "RE2 can run", id="backreference"),
+        pytest.param({"regex": "x", "flags": "x"}, "unknown flag 'x'", id="verbose-flag"),
         pytest.param({}, "'regex' of template 'regex' is missing", id="missing"),
         pytest.param({"regex": "x", "flags": "iq"}, "unknown flag 'q'", id="bad-flag"),
         pytest.param({"regex": "x", "pattern": "y"}, "unknown rule argument 'pattern'", id="unknown-arg"),
@@ -122,3 +127,18 @@ def test_generated_cases(regex: str, block: str | None) -> None:
         assert run(case.code, regex=regex) == []
     for case in blocks:
         assert run(case.code, regex=regex) != []
+
+
+def test_a_catastrophic_regex_runs_in_linear_time(tmp_path: Path) -> None:
+    """`^(a+)+$` backtracks exponentially in Python's `re` (minutes on one 34-character
+    line); the engine answers at once, on a line 100 times longer."""
+    import time
+
+    from ladder.rules.regex_engine import search_lines
+    from ladder.rules.templates.regex import compile_regex
+
+    regex = compile_regex({"regex": "^(a+)+$"})
+    start = time.perf_counter()
+    hits = search_lines(regex, "a" * 3400 + "b\n" + "a" * 40 + "\n")
+    assert hits == [(2, 1)]
+    assert time.perf_counter() - start < 5  # generous: the backtracking engine needs hours

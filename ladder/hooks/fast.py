@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 INDEX = os.path.join(".ladder", "cache", "hook-index.marshal")
 _CONFIG_FILES = ("pyproject.toml", os.path.join(".ladder", "config.toml"))
 # marshal's format may change between Python versions: key the index on both.
-_VERSION = (2, sys.version_info[:2])
+_VERSION = (3, sys.version_info[:2])
 
 # Which files each engine can read: None means any file, "diff" means it needs the diff.
 ENGINE_SUFFIXES: dict[str, tuple[str, ...] | str | None] = {
@@ -41,24 +41,32 @@ ENGINE_SUFFIXES: dict[str, tuple[str, ...] | str | None] = {
 }
 
 
+def _content(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
 def fingerprint(root: str) -> list[list[object]]:
+    """Each lesson and config file with its bytes: the index is current only when every
+    byte is (a size-and-mtime key missed a same-size edit that kept its mtime, and a
+    stale index is a lesson not enforced). A few small files: microseconds to read."""
     out: list[list[object]] = []
     lessons = os.path.join(root, ".ladder", "lessons")
     try:
         with os.scandir(lessons) as it:
             for entry in it:
                 if entry.name.endswith(".toml"):
-                    st = entry.stat()
-                    out.append([entry.name, st.st_size, st.st_mtime_ns])
+                    out.append([entry.name, _content(entry.path)])
     except FileNotFoundError:
         pass  # no lesson yet: a clone of a repository whose lessons directory was empty
     for name in _CONFIG_FILES:
-        try:
-            st = os.stat(os.path.join(root, name))
-        except OSError:
-            continue
-        out.append([name, st.st_size, st.st_mtime_ns])
-    out.sort()
+        data = _content(os.path.join(root, name))
+        if data is not None:
+            out.append([name, data])
+    out.sort(key=lambda item: str(item[0]))
     return out
 
 
