@@ -126,3 +126,23 @@ def test_a_named_sandbox_that_cannot_run_is_an_error(monkeypatch: pytest.MonkeyP
 
 def test_the_default_is_auto() -> None:
     assert SandboxSettings().mode == "auto" and SandboxSettings().network is False
+
+
+def test_a_process_left_behind_dies_with_the_command(tree: Path) -> None:
+    """The command is the first process of its own PID namespace: a daemon that left its
+    process group (setsid) dies when it exits, and nothing outside can be signalled."""
+    marker = tree / "mine" / "daemon-was-here"
+    script = (f"(setsid sh -c 'sleep 1; touch {marker}' &); "
+              f"kill -0 {__import__('os').getpid()} 2>/dev/null && echo sees-ladder; exit 0")
+    done = confined(script, Confinement((tree / "mine",)))
+    import time
+
+    time.sleep(2)
+    assert not marker.exists()
+    assert "sees-ladder" not in done.stdout
+
+
+def test_dev_shm_is_private(tree: Path) -> None:
+    name = f"ladder-sandbox-test-{__import__('os').getpid()}"
+    confined(f"echo x > /dev/shm/{name}", Confinement((tree / "mine",)))
+    assert not Path("/dev/shm", name).exists()

@@ -41,7 +41,14 @@ from pathlib import Path
 from ladder.agent.anchor import key_path
 from ladder.agent.records import EvalJob, EvalResult
 from ladder.sandbox import FAILED as SANDBOX_FAILED
-from ladder.sandbox import SANDBOXES, Confinement, git_pointer, private_tmp, read_regular
+from ladder.sandbox import (
+    SANDBOXES,
+    Confinement,
+    git_pointer,
+    private_tmp,
+    read_regular,
+    special_files,
+)
 
 TAIL_LINES = 40
 METRICS_FILE_LIMIT = 1 << 20  # a metrics file is a few numbers: 1 MiB is plenty
@@ -183,26 +190,34 @@ def run_command(
 ) -> Finished:
     """Run `command` (a shell line, or an argv) in a new session; kill the whole group at
     `timeout`. `report`: a pipe (read end, write end) whose write end the command's
-    trampoline (ladder.sandbox) gets, to report the peak memory on.
+    trampoline (ladder.sandbox) gets, to report the peak memory on; this function owns
+    and closes both ends (each exactly once: with worker threads a second close could
+    hit a descriptor another thread was just given, the journal's).
 
     Output goes to a temporary file, not a pipe: a chatty training log can neither fill
     a pipe buffer nor our memory while we wait.
     """
     start = time.monotonic()
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            command,
-            shell=isinstance(command, str),
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            pass_fds=report[1:] if report else (),
-        )
-        if report:
-            os.close(report[1])  # the trampoline holds it now: its exit is our EOF
+        try:
+            proc = subprocess.Popen(
+                command,
+                shell=isinstance(command, str),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=report[1:] if report else (),
+            )
+        except BaseException:
+            if report:
+                os.close(report[0])
+            raise
+        finally:
+            if report:
+                os.close(report[1])  # the trampoline holds it now: its exit is our EOF
         returncode: int | None
         try:
             returncode = proc.wait(timeout=timeout)
@@ -217,7 +232,10 @@ def run_command(
         seconds = time.monotonic() - start
         log.seek(0)
         output = log.read().decode("utf-8", errors="replace")
-    peak = _read_report(report[0]) if report and returncode is not None else 0.0
+    peak = 0.0
+    if report:
+        peak = _read_report(report[0]) if returncode is not None else 0.0
+        os.close(report[0])
     return Finished(returncode, output, seconds, peak)
 
 
@@ -328,6 +346,10 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
 
 def _score(job: EvalJob, device: str) -> tuple[dict[str, float], str]:
     """Run the protected scorer on what the candidate produced: (metrics, "") or ({}, why)."""
+    odd = next(special_files(job.root), None)
+    if odd is not None:
+        return {}, (f"the candidate left {odd.relative_to(job.root)}, which is neither a file nor a directory (a FIFO "
+                    "would hold the scorer until its timeout): not an output")
     private = Path(tempfile.mkdtemp(prefix="ladder-score-"))  # the candidate never saw it
     try:
         score_file = private / "score.json"
@@ -360,6 +382,8 @@ def _score(job: EvalJob, device: str) -> tuple[dict[str, float], str]:
 _SANDBOX_SAYS = "ladder sandbox: "
 
 
+
+
 def _ladders_secrets() -> tuple[Path, ...]:
     """What no confined process may read: the key that anchors the journal."""
     return (key_path().parent,)
@@ -374,11 +398,11 @@ def _run_job(job: EvalJob, env: dict[str, str], private: Path, confinement: Conf
     read, write = os.pipe()
     try:
         argv = SANDBOXES[job.sandbox].wrap(["/bin/sh", "-c", command], confinement, write)
-        return run_command(argv, cwd, env, job.timeout, report=(read, write))
-    finally:
-        for fd in (read, write):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+    except BaseException:
+        os.close(read)
+        os.close(write)
+        raise
+    return run_command(argv, cwd, env, job.timeout, report=(read, write))  # it closes both
 
 
 def pass_through(names: Sequence[str], base: Mapping[str, str] | None = None) -> dict[str, str]:

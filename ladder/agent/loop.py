@@ -403,7 +403,12 @@ class Run:
         return self._decided(it, selection, proposal, verdict, sha, cand_results)
 
     def _protected_checkouts(self) -> list[Path]:
-        return [self._scorer] if self._scorer is not None else []
+        """The scorer's checkout, made clean again at the start of every window: what a
+        process left there between windows (one that outlived its own, without a
+        sandbox) is gone before the scorer runs."""
+        if self._scorer is None:
+            return []
+        return [self.ws.checkout(SCORER_SLOT, self.ws.baseline)]
 
     def _tampered(
         self, it: int, before: Any, known: set[str], window: str = "evaluation"

@@ -34,15 +34,12 @@ from ladder.agent.records import CommitOutcome, Damage, Proposal, Verdict
 from ladder.errors import LadderError
 from ladder.globs import matches
 from ladder.lesson import Lesson
-from ladder.sandbox import SANDBOXES, Confinement, git_pointer
+from ladder.sandbox import SANDBOXES, Confinement, git_pointer, special_files
 
 AGENT_NAME = "ladder agent"
 AGENT_EMAIL = "agent@ladder.invalid"
 NOTES_REF = "refs/notes/ladder"
 RUNS_DIR = ".ladder/runs"
-# Kept across `git clean -fdx` when a worktree is reused: the hook's index and the lesson
-# cache make the next commit's hook fast, and both are keyed on the files they describe.
-KEEP_ON_CLEAN = ".ladder/cache"
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Variables that would point git at another repository or index than the worktree's.
@@ -94,6 +91,9 @@ def git_env(*, agent: bool = False) -> dict[str, str]:
         scripts = str(Path(sys.executable).parent)
         env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
         env["LADDER_AGENT"] = "1"  # agent-only protect lessons judge this commit
+        # The hook pre-commit installs runs `python -m pre_commit` in the worktree: never
+        # import a module from there (Python 3.11+; older ones rely on the clean tree).
+        env["PYTHONSAFEPATH"] = "1"
     return env
 
 
@@ -286,7 +286,13 @@ class Workspace:
         return path
 
     def _clean(self, tree: Path) -> None:
-        self._g(tree, "clean", "-q", "-fdx", "-e", KEEP_ON_CLEAN)
+        # Everything untracked goes, ignored files and ladder's own caches included:
+        # a proposer or a candidate wrote this tree, and the hook run by ladder's commit
+        # there (outside any sandbox) would read a planted hook index or lesson cache,
+        # or import a planted `pre_commit` module from its working directory.
+        self._g(tree, "clean", "-q", "-fdx")
+        for path in list(special_files(tree)):  # git sees no FIFO, socket or device
+            path.unlink()
 
     def _reset(self, tree: Path, to: str = "HEAD") -> None:
         self._g(tree, "reset", "-q", "--hard", to)
@@ -305,7 +311,11 @@ class Workspace:
     # --- a proposal becomes a commit ----------------------------------------------------
 
     def apply(self, tree: Path, proposal: Proposal, editable: Sequence[str]) -> str | None:
-        """Write the proposal into `tree`; or return why not (and write nothing)."""
+        """Write the proposal into `tree`, a clean checkout of its HEAD first (whatever
+        the proposer left beside its proposal is gone before ladder's commit runs the
+        hooks there); or return why not (and write nothing)."""
+        if Path(tree).resolve().is_relative_to(self.worktrees_dir.resolve()):
+            self._reset(tree)
         return apply_proposal(tree, proposal, editable)
 
     def commit(self, tree: Path, message: str, *, reset: bool = True) -> CommitOutcome:

@@ -25,7 +25,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -193,3 +193,15 @@ def read_regular(path: Path, limit: int, inside: Path | None = None) -> bytes | 
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def special_files(root: Path) -> Iterator[Path]:
+    """Every FIFO, socket or device under `root` (not following symlinks, not in `.git`):
+    what git neither shows nor cleans, and what would hang a reader (a FIFO)."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for name in (*dirs, *files):
+            path = Path(folder, name)
+            mode = path.lstat().st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+                yield path

@@ -23,7 +23,7 @@ runs the command unconfined (it fails closed).
 
 With `report_fd` in its spec (also without confinement, `confine: false`) it does not
 exec the command but runs it as a child and reports the child's peak memory on that
-file descriptor (`_measured`).
+file descriptor (`_child`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -139,7 +140,11 @@ def confine(writable: Sequence[str], hidden: Sequence[str], network: bool,
     whose symlinks are not followed (what the candidate left, read by the scorer, which
     may see paths the candidate may not)."""
     uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | (0 if network else CLONE_NEWNET)),
+    # NEWPID: the command runs as the first process of its own PID namespace, so every
+    # process it leaves behind (a daemon that left its group) dies when it exits, and
+    # it cannot see or signal a process outside.
+    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID
+                         | (0 if network else CLONE_NEWNET)),
            "unshare (user namespaces may be off on this machine)")
     _map(0, uid, 0, gid)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we do leaks out
@@ -171,6 +176,8 @@ def confine(writable: Sequence[str], hidden: Sequence[str], network: bool,
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=000")
         elif os.path.exists(path):
             _mount("/dev/null", path, None, MS_BIND)
+    if os.path.isdir("/dev/shm"):  # a private one: no channel to another evaluation
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
     if not network:
         _loopback_up()
     # Give up every capability over this mount namespace: back to the caller's own uid.
@@ -178,23 +185,26 @@ def confine(writable: Sequence[str], hidden: Sequence[str], network: bool,
     _map(uid, 0, gid, 0)
 
 
-def _measured(command: list[str], report_fd: int) -> int:
-    """Run `command` as a child and write its peak resident memory (KiB, from `wait4`)
-    to `report_fd`, which the child never holds: a number the command cannot forge. A
-    child of this small process starts from its size, not from ladder's (a fork keeps
-    the parent's resident pages until exec, and the kernel counts them)."""
+def _child(command: list[str], report_fd: int | None) -> int:
+    """Run `command` as a child -- in a sandbox, the first process of its PID namespace
+    -- and exit as it exits. With `report_fd`, write its peak resident memory (KiB, from
+    `wait4`) there, a descriptor the child never holds: a number the command cannot
+    forge. A child of this small process starts from its size, not from ladder's (a
+    fork keeps the parent's resident pages until exec, and the kernel counts them)."""
     pid = os.fork()
     if pid == 0:
         try:
-            os.close(report_fd)
+            if report_fd is not None:
+                os.close(report_fd)
             os.execvp(command[0], command)
         except OSError as exc:
             sys.stderr.write(f"ladder sandbox: cannot run {command[0]}: {exc}\n")
         os._exit(127)
     _, status, usage = os.wait4(pid, 0)
-    with contextlib.suppress(OSError):
-        os.write(report_fd, f"{usage.ru_maxrss}\n".encode())
-        os.close(report_fd)
+    if report_fd is not None:
+        with contextlib.suppress(OSError):
+            os.write(report_fd, f"{usage.ru_maxrss}\n".encode())
+            os.close(report_fd)
     code = os.waitstatus_to_exitcode(status)
     if code < 0:  # die of the same signal, so ladder reads the same exit status
         with contextlib.suppress(OSError, ValueError):  # SIGKILL's cannot be set: no need
@@ -210,7 +220,8 @@ def main(argv: list[str]) -> int:
         command = argv[split + 1:]
         if not command:
             raise SandboxError("no command to run")
-        if spec.get("confine", True):
+        confining = bool(spec.get("confine", True))
+        if confining:
             confine(spec.get("writable", []), spec.get("hidden", []), bool(spec.get("network")),
                 spec.get("readonly", []), spec.get("nosymfollow", []))
         os.chdir(spec.get("cwd") or os.getcwd())  # re-enter the cwd through the new mounts
@@ -218,8 +229,8 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"ladder sandbox: cannot confine the command: {exc}\n")
         return FAILED
     report_fd = spec.get("report_fd")
-    if isinstance(report_fd, int):
-        return _measured(command, report_fd)
+    if confining or isinstance(report_fd, int):  # a new PID namespace needs the fork
+        return _child(command, report_fd if isinstance(report_fd, int) else None)
     try:
         os.execvp(command[0], command)
     except OSError as exc:

@@ -4,6 +4,7 @@ defence in depth, refs and notes, crossover by three-way merge, gates."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from ladder.agent.records import Proposal, Verdict
-from ladder.agent.workspace import Workspace, blocked_ids
+from ladder.agent.workspace import Workspace, apply_proposal, blocked_ids
 from ladder.commands import init
 from ladder.lesson import Lesson, Rule
 from ladder.project import Project
@@ -83,13 +84,17 @@ def test_checkout_creates_then_reuses_a_clean_detached_worktree(ws: Workspace) -
     assert head(tree) == ws.baseline
     write(tree, "train.py", "dirty\n")
     write(tree, "scratch/out.bin", "junk")
-    write(tree, ".ladder/cache/keep.json", "{}")  # the hook's caches survive reuse
+    # A proposer or a candidate wrote this tree: even ladder's own caches go (a planted
+    # hook index would be read by the hook ladder's commit runs there, unsandboxed).
+    write(tree, ".ladder/cache/hook-index.marshal", "planted")
+    os.mkfifo(tree / "pred.json")  # git neither shows nor cleans a FIFO
 
     again = ws.checkout("cand", ws.baseline)
     assert again == tree
     assert (tree / "train.py").read_text() == TRAIN
     assert not (tree / "scratch").exists()
-    assert (tree / ".ladder/cache/keep.json").exists()
+    assert not (tree / ".ladder/cache/hook-index.marshal").exists()
+    assert not (tree / "pred.json").exists()
     assert git(tree, "symbolic-ref", "-q", "HEAD", check=False).returncode != 0  # detached
     # The main work tree does not see the nested worktree.
     assert git(ws.root, "status", "--porcelain").stdout == ""
@@ -137,9 +142,13 @@ def test_apply_refuses_and_writes_nothing(ws: Workspace, proposal: Proposal, rea
 def test_apply_refuses_a_symlink_out_of_the_tree(ws: Workspace, tmp_path: Path) -> None:
     tree = ws.checkout("cand", ws.baseline)
     (tree / "link.py").symlink_to(tmp_path / "victim.py")
-    refusal = ws.apply(tree, Proposal("x", {"link.py": "pwned"}), ("*.py",))
+    refusal = apply_proposal(tree, Proposal("x", {"link.py": "pwned"}), ("*.py",))
     assert refusal is not None and "outside" in refusal
     assert not (tmp_path / "victim.py").exists()
+    # The workspace cleans the checkout first: the link a proposer left is gone, and the
+    # proposal is written as a regular file of the tree.
+    assert ws.apply(tree, Proposal("x", {"link.py": "pwned"}), ("*.py",)) is None
+    assert not (tree / "link.py").is_symlink() and not (tmp_path / "victim.py").exists()
 
 
 def test_apply_writes_and_deletes_editable_files(ws: Workspace) -> None:

@@ -30,8 +30,8 @@ pytestmark = pytest.mark.slow
 MAIN = "$(git rev-parse --git-common-dir)/.."  # the user's working tree, seen from a checkout
 COMMON = "$(git rev-parse --git-common-dir)"
 USERNS = SANDBOXES["userns"].problem()
-MODES = ["none", pytest.param("userns", marks=pytest.mark.skipif(
-    bool(USERNS), reason=f"no user namespaces here: {USERNS}"))]
+NEEDS_USERNS = pytest.mark.skipif(bool(USERNS), reason=f"no user namespaces here: {USERNS}")
+MODES = ["none", pytest.param("userns", marks=NEEDS_USERNS)]
 # An edit of the protected evaluator that would score better: what the switch-offs are for.
 CHEAT = "sed -i 's/+ 1.0 + noise/+ noise/' prepare.py"
 
@@ -366,3 +366,83 @@ def test_a_file_hidden_by_info_exclude_is_found_and_put_back(tmp_path: Path) -> 
     assert snapshot(root) == before
     assert not of_kind(records, "stop") or "could not be rolled back" not in json.dumps(
         of_kind(records, "stop"))
+
+
+# --- found by a second red-team pass --------------------------------------------------
+
+# The hook ladder's own commit runs in the candidate's checkout (outside any sandbox)
+# reads `.ladder/cache/` there: a planted hook index naming a program of the attacker's.
+PLANT_INDEX = """\
+import marshal, os
+from ladder.hooks.fast import _VERSION, fingerprint
+os.makedirs(".ladder/cache", exist_ok=True)
+program = os.path.abspath(".ladder/cache/evil.sh")
+open(program, "w").write("#!/bin/sh\\ntouch {marker}\\nexit 0\\n")
+os.chmod(program, 0o755)
+entry = {{"id": "x", "paths": ["**"], "suffixes": None,
+         "semgrep": {{"rule_json": "{{}}", "include": [], "exclude": [], "extensions": None}}}}
+marshal.dump({{"version": _VERSION, "files": fingerprint("."), "lessons": [entry],
+              "exclude": [], "semgrep_core": program}}, open(".ladder/cache/hook-index.marshal", "wb"))
+"""
+# ... or a `pre_commit` module, which `python -m pre_commit` imports from its cwd.
+PLANT_MODULE = """\
+import importlib.util, marshal
+code = compile("open({marker!r}, 'w').write('x')\\nraise SystemExit(0)\\n", "pre_commit.py", "exec")
+open("pre_commit.pyc", "wb").write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code))
+"""  # bytecode only: ignored (`*.pyc`), so no part of the proposal
+# ... or a process that outlives the proposer and plants once ladder has restored.
+DAEMON = "(setsid sh -c 'sleep 1; touch {marker}' > /dev/null 2>&1 &)"
+
+
+# Without a sandbox a process can outlive its window (docs/security.md): no daemon case.
+PLANTS = [pytest.param(plant, mode, id=f"{plant}-{mode}", marks=NEEDS_USERNS if mode == "userns" else ())
+          for plant in ("hook-index", "pre-commit-module", "daemon") for mode in ("none", "userns")
+          if not (plant == "daemon" and mode == "none")]
+
+
+@pytest.mark.parametrize(("plant", "sandbox"), PLANTS)
+def test_nothing_a_proposer_leaves_in_its_checkout_runs_outside(tmp_path: Path, plant: str,
+                                                               sandbox: str) -> None:
+    marker = tmp_path / "ran-outside"
+    script = tmp_path / "plant.py"
+    code = {"hook-index": PLANT_INDEX, "pre-commit-module": PLANT_MODULE}.get(plant, "")
+    script.write_text(code.format(marker=str(marker)), encoding="utf-8")
+    import sys
+
+    step = (DAEMON.format(marker=marker) if plant == "daemon"
+            else f"PYTHONPATH={Path(__file__).resolve().parents[2]} {sys.executable} {script}")
+    root = make_attack_repo(tmp_path / "repo", Attack(train_py(extra="# tuned\n"), (step,)),
+                            sandbox=sandbox)
+    (root / ".gitignore").write_text("*.pyc\n__pycache__/\n", encoding="utf-8")
+    git(root, "add", ".gitignore")
+    git(root, "commit", "-q", "-m", "ignore bytecode")
+    _, _, decisions = run(root)
+    import time
+
+    time.sleep(1.5)  # a daemon's sleep
+    never_kept(decisions)
+    assert not marker.exists()
+
+
+def test_a_fifo_as_an_output_is_refused_before_the_scorer(tmp_path: Path) -> None:
+    """A FIFO `pred.json` would hold the scorer until a process the candidate left fed it,
+    after ladder stopped the clock (a forged `seconds`): it is not an output."""
+    fifo = "import os\nos.mkfifo('pred.json')\nprint('val_bpb: 1.0')\n"
+    root = make_attack_repo(tmp_path / "repo", Attack(fifo))
+    _, records, decisions = run(root)
+    never_kept(decisions)
+    crashed = [r["data"] for r in of_kind(records, "evaluation") if not r["data"]["ok"]]
+    assert crashed and all("neither a file nor a directory" in e["reason"] for e in crashed)
+
+
+def test_a_scorer_changed_between_windows_is_checked_out_again(tmp_path: Path) -> None:
+    """Without a sandbox a process outlives its window; what it writes into the scorer's
+    checkout between windows is gone when the next window starts."""
+    rewrite = ("sleep 1; s=../scorer/score.py; "
+               "sed -i 's/prepare.evaluate(w)/prepare.evaluate(w) - 4.5/' $s")
+    attack = Attack(train_py(extra="# tuned\n"), (f"(setsid sh -c \"{rewrite}\" > /dev/null 2>&1 &)",))
+    root = make_attack_repo(tmp_path / "repo", attack, iterations=3)
+    _, records, decisions = run(root)
+    never_kept(decisions)
+    scored = [r["data"] for r in of_kind(records, "evaluation") if r["data"].get("ok")]
+    assert all(e["metrics"]["val_bpb"] > 4.9 for e in scored)
