@@ -132,3 +132,21 @@ def list_files(root: Path) -> list[str]:
         if p and (root / p).is_file():
             seen[p] = None
     return list(seen)
+
+
+def status_paths(porcelain_z: str) -> list[str]:
+    """Every path in `git status --porcelain=v1 -z` output, a rename's source included
+    (it follows its entry as a field of its own)."""
+    out: list[str] = []
+    fields = porcelain_z.split("\0")
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        out.append(entry[3:])
+        if "R" in entry[:2] or "C" in entry[:2]:
+            out.append(fields[i])
+            i += 1
+    return out

@@ -102,6 +102,7 @@ def make_attack_repo(
     learn: bool = False,
     extra: str = "",
     metrics: str = "",
+    hidden: Sequence[Path] = (),
 ) -> Path:
     """The repository at `path`, its run configured with `attack` as the proposer."""
     root = make_repo(path, {"prepare.py": PREPARE, "train.py": train_py(), "score.py": SCORE})
@@ -125,7 +126,8 @@ def make_attack_repo(
         f"proposer = {{kind = \"command\", cmd = {json.dumps(cmd)}}}\n"
         f"{extra}"
         f'\n[sandbox]\nmode = "{sandbox}"\n'
-        '\n[metrics.val_bpb]\ndirection = "min"\nrole = "target"\n'
+        + (f"hidden = {json.dumps([str(h) for h in hidden])}\n" if hidden else "")
+        + '\n[metrics.val_bpb]\ndirection = "min"\nrole = "target"\n'
         + ("trusted = true\n" if scored else "")
         + metrics
     )

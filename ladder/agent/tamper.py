@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ladder.git import git_dir
+from ladder.git import git_dir, status_paths
 
 OWN_REFS = ("refs/ladder/", "refs/heads/ladder/", "refs/notes/ladder")
 # Git must not run anything of the repository's while ladder looks: no hooks, no
@@ -103,19 +103,8 @@ def _watched_ref(name: str, run: str) -> bool:
 def _user_tree(root: Path) -> dict[str, bytes | None]:
     """Every path of the user's tree that differs from HEAD (untracked ones included),
     with its bytes: what a restore puts back."""
-    listing = _git(root, "status", "--porcelain", "-z", "--untracked-files=all")
-    paths: list[str] = []
-    entries = listing.split("\0")
-    i = 0
-    while i < len(entries):
-        entry = entries[i]
-        i += 1
-        if len(entry) < 4:
-            continue
-        paths.append(entry[3:])
-        if entry[0] in "RC":  # a rename's source follows its entry
-            paths.append(entries[i])
-            i += 1
+    listing = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+    paths = status_paths(listing)
     return {p: _read(root / p) for p in paths}
 
 

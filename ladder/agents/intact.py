@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ladder.agents.base import ENFORCEMENT_FILES
-from ladder.git import git_dir
+from ladder.git import git_dir, status_paths
 
 _CONFIG_KEYS = ("core.hookspath", "include.", "includeif.", "alias.")
 SNAPSHOT = os.path.join("ladder", "intact.json")
@@ -86,20 +86,7 @@ def changed_protected(root: Path, globs: Sequence[str]) -> list[str]:
     if not globs:
         return []
     status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all")
-    out: list[str] = []
-    fields = status.split("\0")
-    i = 0
-    while i < len(fields):
-        entry = fields[i]
-        i += 1
-        if len(entry) < 4:
-            continue
-        code, path = entry[:2], entry[3:]
-        paths = [path]
-        if "R" in code or "C" in code:  # a rename's source follows
-            paths.append(fields[i])
-            i += 1
-        out.extend(p for p in paths if matches(p, list(globs)))
+    out = [p for p in status_paths(status) if matches(p, list(globs))]
     return sorted(set(out))
 
 

@@ -126,11 +126,7 @@ def test_labels_hidden_from_the_candidate_cannot_be_read(tmp_path: Path) -> None
     nudge = (f"import json\ntry:\n    W = json.load(open({str(labels)!r}))['true_w']\n"
              "except (OSError, ValueError):\n    W = 3.0\n"
              "json.dump({'w': W}, open('pred.json', 'w'))\n")
-    root = make_attack_repo(tmp_path / "repo", Attack(nudge), sandbox="userns")
-    config = root / ".ladder" / "agent.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        '[sandbox]\n', f"[sandbox]\nhidden = [{json.dumps(str(labels))}]\n"), encoding="utf-8")
-    git(root, "commit", "-q", "-am", "hide the labels")
+    root = make_attack_repo(tmp_path / "repo", Attack(nudge), sandbox="userns", hidden=[labels])
     _, _, decisions = run(root)
     never_kept(decisions)
     assert set(statuses(decisions)) <= {"discard"}
@@ -322,11 +318,7 @@ def test_a_symlink_never_leads_ladder_or_the_scorer_to_a_hidden_path(tmp_path: P
     template = SYMLINKS[name]
     attack = Attack(template.train.replace("LABELS", repr(str(labels))),
                     tuple(step.replace("LABELS", str(labels)) for step in template.steps))
-    root = make_attack_repo(tmp_path / "repo", attack, sandbox="userns")
-    config = root / ".ladder" / "agent.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "[sandbox]\n", f"[sandbox]\nhidden = [{json.dumps(str(labels))}]\n"), encoding="utf-8")
-    git(root, "commit", "-q", "-am", "hide the labels")
+    root = make_attack_repo(tmp_path / "repo", attack, sandbox="userns", hidden=[labels])
     _, records, decisions = run(root)
     never_kept(decisions)
     scored = [r["data"] for r in of_kind(records, "evaluation") if r["data"].get("ok")]
