@@ -56,6 +56,9 @@ LESSONS_REL = ".ladder/lessons"
 def load_lessons(project: Project, *, use_cache: bool = True) -> list[Lesson]:
     """All lessons, sorted by id. Raises LadderError naming the first bad file."""
     project.require_initialized()
+    # An agent's commit (LADDER_AGENT=1) is checked in a checkout a process ladder does
+    # not trust wrote: its lesson cache is not read (a planted one would decide).
+    use_cache = use_cache and os.environ.get("LADDER_AGENT") != "1"
     fingerprint = _fingerprint(project.lessons_dir)
     cache = project.cache_dir / "lessons.json"
     if use_cache:

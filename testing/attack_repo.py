@@ -75,7 +75,7 @@ if TRAIN:
 for step in STEPS:
     done = subprocess.run(step, shell=True, capture_output=True, text=True)
     sys.stderr.write(f"$ {{step}}\\n{{done.stdout}}{{done.stderr}}")
-print("an improvement, honestly")
+print({says!r})
 """
 
 PROTECT = "protect-evaluator"
@@ -86,6 +86,7 @@ OWN_REFS = ("refs/ladder/", "refs/heads/ladder/", "refs/notes/ladder")
 class Attack:
     train: str  # the new train.py ("" : leave it)
     steps: tuple[str, ...] = ()  # shell steps run in the proposer's checkout
+    says: str = "an improvement, honestly"  # its last line: the proposal's description
 
 
 def train_py(w: float = 3.0, extra: str = "") -> str:
@@ -103,6 +104,7 @@ def make_attack_repo(
     extra: str = "",
     metrics: str = "",
     hidden: Sequence[Path] = (),
+    editable: Sequence[str] = ("train.py",),
 ) -> Path:
     """The repository at `path`, its run configured with `attack` as the proposer."""
     root = make_repo(path, {"prepare.py": PREPARE, "train.py": train_py(), "score.py": SCORE})
@@ -112,11 +114,11 @@ def make_attack_repo(
     _ok(ladder(root, "promote", PROTECT, "--to", "5", "--rule", "protect",
                "paths=prepare.py,score.py"))
     script = path.parent / f"{path.name}-attack.py"
-    script.write_text(ATTACKER.format(train=attack.train, steps=list(attack.steps)), encoding="utf-8")
+    script.write_text(ATTACKER.format(train=attack.train, steps=list(attack.steps), says=attack.says), encoding="utf-8")
     cmd = f"{sys.executable} {script} {{prompt_file}}"
     py = sys.executable
     config = (
-        'editable = ["train.py"]\n'
+        f"editable = {json.dumps(list(editable))}\n"
         f"eval = {json.dumps(py + ' train.py')}\n"
         + (f"score = {json.dumps(py + ' score.py')}\n" if scored else "")
         + "timeout = 60\nseeds = 2\n"
@@ -137,7 +139,7 @@ def make_attack_repo(
     # What `ladder agent run` commits at its start (the lesson protecting every
     # non-editable file), done here so that a snapshot taken now is what the run must
     # leave behind.
-    protect_non_editable(Project(root), ("train.py",))
+    protect_non_editable(Project(root), tuple(editable))
     assert not git(root, "status", "--porcelain").stdout.strip()
     return root
 

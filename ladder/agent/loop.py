@@ -22,6 +22,7 @@ from typing import Any
 
 from ladder.agent.budget import Budget
 from ladder.agent.config import AgentConfig
+from ladder.agent.proposers.common import printable
 from ladder.agent.records import (
     Attempt,
     Candidate,
@@ -568,11 +569,23 @@ class Run:
         names = [*proposal.files, *proposal.deleted] if proposal else []
         parent_text = {n: t for n in names if (t := self.ws.show(cand.parent, n)) is not None}
         cand_text = dict(proposal.files) if proposal and verdict.status != "blocked" else {}
-        for event in learner.after_decision(cand, verdict, proposal, parent_text, cand_text):
+        try:
+            events = learner.after_decision(cand, verdict, proposal, parent_text, cand_text)
+        except Exception as exc:  # learning must never stop a run
+            self._learning_failed(it, "after the decision", exc)
+            return
+        for event in events:
             self.journal.append(event.kind, {"iteration": it, **jsonable(event.data)})
             self.report(f"learned: {event.kind} {_event_words(event.data)}")
         if learner.lessons_changed():
             self.ws.refresh_lessons()  # the loop's own check enforces a lesson made mid-run
+
+    def _learning_failed(self, it: int, when: str, exc: Exception) -> None:
+        """A bug in learning costs what it would have learned, never the run: journaled
+        and shown (issue 12: a learner's ValueError killed runs with exit 3)."""
+        what = f"{type(exc).__name__}: {exc}"
+        self.journal.append("learn-error", {"iteration": it, "when": when, "error": what[:2000]})
+        self.report(f"learning failed {when} at iteration {it} ({what[:200]}); the run goes on")
 
     def _journal_escalations(self) -> None:
         """Journal each strategy escalation once (`auto` rebuilds its list on resume)."""
@@ -606,9 +619,15 @@ class Run:
         learner = self.parts.learner
         if learner is not None:
             # Its own random stream, so proposals stay reproducible whatever the library holds.
-            guidance = learner.before_proposal(
-                it, random.Random(derive_seed(self.config.seed, self.run_id, it, "skills"))
-            )
+            try:
+                guidance = learner.before_proposal(
+                    it, random.Random(derive_seed(self.config.seed, self.run_id, it, "skills"))
+                )
+            except Exception as exc:  # learning must never stop a run
+                from ladder.agent.skills.learner import Guidance
+
+                self._learning_failed(it, "before the proposal", exc)
+                guidance = Guidance("", None)
             skills = guidance.skills_text
             if hasattr(self.parts.proposer, "operator_weights"):
                 self.parts.proposer.operator_weights = guidance.operator_weights
@@ -637,8 +656,9 @@ class Run:
             return tampered
         if proposal is None:
             why = getattr(self.parts.proposer, "last_error", "") or "the proposer proposed nothing"
-            return blocked_verdict("invalid", why)
-        return proposal
+            return blocked_verdict("invalid", printable(why, 2000))
+        # Its words are shown, journaled and committed: one printable line.
+        return dataclasses.replace(proposal, description=printable(proposal.description))
 
     def _attempts(self) -> tuple[Attempt, ...]:
         """Every earlier attempt (bounded): text proposers show the recent ones, the

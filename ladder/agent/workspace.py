@@ -138,6 +138,21 @@ def _safe_path(base: Path, name: str) -> str | None:
     return rel
 
 
+# Besides what holds enforcement (agents.base.holds_enforcement): git's per-path
+# programs (a filter or diff driver named in .gitattributes runs in ladder's own git),
+# submodules, and the instructions future agents read.
+_NEVER_PROPOSED_NAMES = frozenset({".gitattributes", ".gitmodules", "AGENTS.md", "CLAUDE.md",
+                                   "LESSONS.md"})
+
+
+def never_proposed(rel: str) -> bool:
+    """A path no proposal may write, even under a broad `editable` glob (`**`, `*.yaml`):
+    the hooks ladder's own commit runs (outside any sandbox) would obey it."""
+    from ladder.agents.base import holds_enforcement
+
+    return holds_enforcement(rel) or PurePosixPath(rel).name in _NEVER_PROPOSED_NAMES
+
+
 def apply_proposal(tree: Path, proposal: Proposal, editable: Sequence[str]) -> str | None:
     """Write `proposal` into `tree`; or return why not (and write nothing): it escapes
     the tree, touches a non-editable path, or changes no file."""
@@ -152,6 +167,9 @@ def apply_proposal(tree: Path, proposal: Proposal, editable: Sequence[str]) -> s
             return f"{name!r} is outside the worktree"
         canon[name] = rel
     for rel in canon.values():
+        if never_proposed(rel):
+            return (f"{rel} is where enforcement or agents' instructions live: never a "
+                    "proposal's, whatever `editable` says")
         if not matches(rel, editable):
             return f"{rel} is not editable (editable: {', '.join(editable) or 'nothing'})"
     both = set(proposal.files) & set(proposal.deleted)
@@ -290,7 +308,7 @@ class Workspace:
         # a proposer or a candidate wrote this tree, and the hook run by ladder's commit
         # there (outside any sandbox) would read a planted hook index or lesson cache,
         # or import a planted `pre_commit` module from its working directory.
-        self._g(tree, "clean", "-q", "-fdx")
+        self._g(tree, "clean", "-q", "-ffdx")  # -ff: a nested repository goes too
         for path in list(special_files(tree)):  # git sees no FIFO, socket or device
             path.unlink()
 
@@ -444,7 +462,7 @@ class Workspace:
         reasons = [
             f"{path} is protected but differs from the baseline {self.baseline[:12]}"
             for path in self.changed_since_baseline(sha)
-            if not matches(path, self.editable)
+            if not matches(path, self.editable) or never_proposed(path)
         ]
         lessons = self.lessons()
         if not lessons:

@@ -145,7 +145,13 @@ def _applies(sg: dict[str, Any], paths: Sequence[str], path: str) -> bool:
 
 
 def run(args: Sequence[str], root: str = ".") -> bool:
-    """The hook's fast path: True when the check is already answered (nothing to check)."""
+    """The hook's fast path: True when the check is already answered (nothing to check).
+
+    Never for an agent's commit (LADDER_AGENT=1, set by ladder's own commits): the
+    checkout it runs in was written by a process ladder does not trust, and the index
+    names a program to start (`semgrep_core`)."""
+    if os.environ.get("LADDER_AGENT") == "1":
+        return False
     index = load_index(root)
     if index is None:
         return False

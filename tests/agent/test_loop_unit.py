@@ -145,3 +145,33 @@ def test_resume_keeps_completed_evaluations_and_runs_none_twice(repo: Path) -> N
     assert [c.iteration for c in resumed.history] == list(range(7))
     assert [c.status for c in resumed.history[1:]] == ["keep", "keep", "keep", "keep", "discard", "discard"]
     resumed.ws.cleanup()
+
+
+class BrokenLearner:
+    """A learner with a bug in each of its two steps."""
+
+    def before_proposal(self, it: int, rng: random.Random) -> object:
+        raise ValueError("not enough values to unpack (expected at least 4, got 3)")
+
+    def after_decision(self, *args: object) -> list[object]:
+        raise KeyError("seq")
+
+    def lessons_changed(self) -> bool:
+        return False
+
+    def summary(self) -> dict[str, object]:
+        return {}
+
+
+def test_a_bug_in_learning_is_journaled_and_the_run_goes_on(repo: Path) -> None:
+    run = make_run(repo, StepProposer([-0.5, +0.5]), FakeExecutor())
+    run.parts.learner = BrokenLearner()  # type: ignore[assignment]
+    said: list[str] = []
+    run.report = said.append
+    run.start(git(repo, "rev-parse", "HEAD").stdout.strip())
+    assert "iteration budget" in run.loop()
+    assert [c.status for c in run.history].count("keep") == 3  # decided as without learning
+    errors = [r["data"] for r in run.journal.records() if r["kind"] == "learn-error"]
+    assert {e["when"] for e in errors} == {"before the proposal", "after the decision"}
+    assert any("the run goes on" in line for line in said)
+    run.ws.cleanup()

@@ -18,6 +18,12 @@ def editable_files(root: Path, editable: Sequence[str]) -> list[str]:
     return sorted(p for p in list_files(root) if matches(p, editable))
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """A proposer's words as one line of printable text: no escape sequence (an ANSI or
+    OSC code would rewrite the terminal, the summary or results.tsv), no line break."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:limit]
+
+
 TEXT_LIMIT = 16 << 20  # an editable source file larger than this is not proposed
 
 

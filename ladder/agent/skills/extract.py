@@ -115,9 +115,13 @@ def moves(
         return [Move(str(f.get("file", "")), str(f.get("symbol", "")), str(f.get("function", "")),
                      "up" if new > old else "down", old, new, _is_int(f.get("old")) and _is_int(f.get("new")))]
     out = []
-    for c in diff_changes(before, after):
-        if c.change not in ("constant-up", "constant-down"):
-            continue
+    changes = diff_changes(before, after)
+    if any(c.change not in ("constant-up", "constant-down") for c in changes):
+        # Not a pure numeric move (a constant changed *and* an `assert` was added): what
+        # failed cannot be blamed on the constant, and a bound learned from it would
+        # block a value that works.
+        return []
+    for c in changes:
         old, new = literal_number(c.old), literal_number(c.new)
         if old is not None and new is not None:
             out.append(Move(c.file, c.symbol, "", c.change.removeprefix("constant-"), old, new,

@@ -174,7 +174,11 @@ def draft_lesson(
 ) -> Lesson:
     """The level-1 lesson for a failure pattern seen twice (with a bound rule when one fits)."""
     iterations = [s.iteration if s.run in ("", run) else f"{s.run}#{s.iteration}" for s in seen]
-    examples = "; ".join(f"#{i} {s.description} ({s.reason})" for i, s in zip(iterations, seen, strict=True))
+    # Never the proposal's words: a lesson is read by every later agent (AGENTS.md, the
+    # prompt), and a proposer's description is text ladder does not trust (an
+    # instruction planted there would be obeyed). Iterations and ladder's own reasons
+    # say where to look (`ladder agent explain RUN IT`).
+    examples = "; ".join(f"#{i} ({_own_words(s.reason)})" for i, s in zip(iterations, seen, strict=True))
     bound = None
     if move is not None and move.boundable:
         failing = [s.value for s in seen if s.value is not None]
@@ -194,7 +198,7 @@ def draft_lesson(
         title = f"Moving {move.symbol} {move.direction} {words}"
         rule = None
     else:
-        title = f"This change {words}: {seen[-1].description}"[:120]
+        title = f"The change of iteration {iterations[-1]} {words}"
         rule = None
     why = (f"Seen twice by `ladder agent run` {run}: {examples}."
            + (f" Values that passed: {', '.join(_fmt(v) for v in sorted(set(passing)))}."
@@ -208,6 +212,13 @@ def draft_lesson(
 
 
 MAX_CASES = 6  # the newest failing lines a revised bound keeps as block cases
+
+
+def _own_words(reason: str) -> str:
+    """The first words of a verdict's reason: ladder's, up to the first quote, colon or
+    line end (what follows may be the candidate's output or a name it chose)."""
+    head = re.split(r"[:'\"\n`]", reason, maxsplit=1)[0].strip()
+    return "".join(ch for ch in head if ch.isprintable())[:60] or "failed"
 
 
 def tightened(lesson: Lesson, run: str, kind: str, seen: Sequence[Seen], move: Move,
@@ -228,7 +239,7 @@ def tightened(lesson: Lesson, run: str, kind: str, seen: Sequence[Seen], move: M
     if redraft.rule is None:
         return None
     why = (f"bound tightened from {_fmt(old)} to {_fmt(bound.value)} by run {run}: "
-           f"{seen[-1].description} ({seen[-1].reason}) passed the old bound")
+           f"iteration {seen[-1].iteration} ({_own_words(seen[-1].reason)}) passed the old bound")
     args = {**rule.args, "value": bound.value, "message": redraft.rule.args["message"]}
     return dataclasses.replace(
         lesson, title=redraft.title, why=f"{lesson.why} Then: {seen[-1].description} "
