@@ -361,3 +361,17 @@ def test_a_newline_in_a_directory_name_does_not_hide_a_file(repo: Path) -> None:
     refused = commit(repo, "a file no glob could see")
     assert refused.returncode != 0, refused.stdout + refused.stderr
     assert "Title protect-py" in refused.stdout + refused.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pc_home")
+def test_a_symlink_is_checked_like_the_file_it_names(repo: Path) -> None:
+    """pre-commit's default type filter (`file`) passes no symlink to a hook: the hook
+    asks for symlinks too, so a commit that adds a protected path as a link is refused."""
+    _level_5(repo, "no-eval", {"template": "forbid-call", "name": "eval"})
+    write(repo, "payload.txt", "x = eval('1')\n")  # not Python by its name: no rule reads it
+    assert commit(repo, "a text file").returncode == 0
+    (repo / "run.py").symlink_to("payload.txt")  # Python by its name, a link by its type
+    refused = commit(repo, "run.py as a link")
+    assert refused.returncode != 0, refused.stdout + refused.stderr
+    assert "Title no-eval" in refused.stdout + refused.stderr

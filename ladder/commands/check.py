@@ -27,8 +27,12 @@ def _relative(project: Project, names: Sequence[str]) -> list[str]:
     for name in names:
         path = Path(name)
         absolute = path if path.is_absolute() else Path.cwd() / path
+        # The directories resolved, not the name itself: a symlink `run.py` is checked
+        # by its own name (which rules see it) and its target's content, never renamed
+        # to its target (`payload.txt`, which no Python rule reads).
+        absolute = absolute.parent.resolve() / absolute.name
         try:
-            rel = project.rel(absolute)
+            rel = absolute.relative_to(project.root.resolve()).as_posix()
         except ValueError:
             raise LadderError("file is outside the repository", where=name) from None
         if not (project.root / rel).is_file():

@@ -67,6 +67,10 @@ def hook_dict(language: str) -> dict[str, Any]:
         "entry": HOOK_ENTRY,
         "language": language,
         "pass_filenames": True,
+        # pre-commit's default (`types: [file]`) passes no symlink: `run.py` linked to a
+        # file that breaks a rule would go unchecked. Links are checked as what they name.
+        "types": [],
+        "types_or": ["file", "symlink"],
         # A commit that only deletes a protected file passes no file names to the
         # hook's filter; it must still run.
         "always_run": True,
@@ -86,6 +90,8 @@ def _entry_lines(indent: str, language: str) -> list[str]:
         f"{indent}    entry: {h['entry']}",
         f"{indent}    language: {language}",
         f"{indent}    pass_filenames: true",
+        f"{indent}    types: []",
+        f"{indent}    types_or: [file, symlink]",
         f"{indent}    always_run: true",
         f"{indent}    require_serial: true",
         f"{indent}    stages: [{', '.join(HOOK_TYPES)}]",
