@@ -89,7 +89,9 @@ def replay(records: Iterable[Mapping[str, Any]]) -> Replayed:
     """Fold the journal's records into the run's state."""
     out = Replayed()
     for rec in records:
-        kind, data = rec["kind"], rec["data"]
+        if not isinstance(rec, Mapping) or not isinstance(rec.get("data"), Mapping):
+            continue  # not a record (a `{}` line): `ladder agent verify` names it; reading goes on
+        kind, data = rec.get("kind"), rec["data"]
         if kind == "start":
             out.started_at = float(data["ts"]) if "ts" in data else None
         elif kind == "tamper":  # results of a window the candidate tampered with

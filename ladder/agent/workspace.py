@@ -145,6 +145,23 @@ _NEVER_PROPOSED_NAMES = frozenset({".gitattributes", ".gitmodules", "AGENTS.md",
                                    "LESSONS.md"})
 
 
+def check_modules(lessons: Sequence[Lesson]) -> set[str]:
+    """The files a lesson's `custom` check imports by name: its module, and each
+    package's `__init__.py` on the way (`checks.guard:X` -> checks/guard.py,
+    checks/guard/__init__.py, checks/__init__.py)."""
+    out: set[str] = set()
+    for lesson in lessons:
+        if lesson.rule is None or lesson.rule.template != "custom":
+            continue
+        module = str(lesson.rule.args.get("check", "")).partition(":")[0]
+        parts = [p for p in module.split(".") if p]
+        for i in range(1, len(parts) + 1):
+            out.add("/".join(parts[:i]) + "/__init__.py")
+        if parts:
+            out.add("/".join(parts) + ".py")
+    return out
+
+
 def never_proposed(rel: str) -> bool:
     """A path no proposal may write, even under a broad `editable` glob (`**`, `*.yaml`):
     the hooks ladder's own commit runs (outside any sandbox) would obey it."""
@@ -331,7 +348,13 @@ class Workspace:
     def apply(self, tree: Path, proposal: Proposal, editable: Sequence[str]) -> str | None:
         """Write the proposal into `tree`, a clean checkout of its HEAD first (whatever
         the proposer left beside its proposal is gone before ladder's commit runs the
-        hooks there); or return why not (and write nothing)."""
+        hooks there); or return why not (and write nothing). The code of the lessons'
+        `custom` checks is never a proposal's: the hook and the loop import it."""
+        code = check_modules(self.lessons())
+        touched = sorted(code & {_safe_path(Path(tree).resolve(), n) or n
+                                 for n in (*proposal.files, *proposal.deleted)})
+        if touched:
+            return f"{touched[0]} is the code of a lesson's custom check: never a proposal's"
         if Path(tree).resolve().is_relative_to(self.worktrees_dir.resolve()):
             self._reset(tree)
         return apply_proposal(tree, proposal, editable)
@@ -459,19 +482,21 @@ class Workspace:
         from ladder.rules.runner import check
 
         tree = Path(tree).resolve()
+        lessons = self.lessons()
+        code = check_modules(lessons)
         reasons = [
             f"{path} is protected but differs from the baseline {self.baseline[:12]}"
             for path in self.changed_since_baseline(sha)
-            if not matches(path, self.editable) or never_proposed(path)
+            if not matches(path, self.editable) or never_proposed(path) or path in code
         ]
-        lessons = self.lessons()
         if not lessons:
             return reasons
         if self._g(tree, "rev-parse", "HEAD").stdout.strip() != self.rev(sha):
             self._g(tree, "checkout", "-q", "--detach", "-f", sha)
         changes = git.changes_between(tree, parent, sha)
         files = [c.path for c in changes if c.status != "D" and (tree / c.path).is_file()]
-        request = CheckRequest(root=tree, files=files, changes=changes, agent=True)
+        request = CheckRequest(root=tree, files=files, changes=changes, agent=True,
+                               code_root=self.root)
         try:
             findings = check(request, lessons, exclude=self.exclude())
         except LadderError as exc:  # a crashing rule fails closed

@@ -251,6 +251,10 @@ def status(project: Project, *, run_id: str | None = None, fmt: str = "text") ->
     print(
         f"run {paths.run_id}: {'stopped: ' + the_run.stop_reason if the_run.stop_reason else 'not finished'}"
     )
+    problems = tampering(project, paths)
+    if problems:  # status still reads what is there, and says it cannot be trusted
+        print(f"warning: the run's records were tampered with ({len(problems)} problem(s); "
+              f"`ladder agent verify {paths.run_id}` lists them): {problems[0][:200]}")
     if the_run.history:
         print(summary(the_run))
     return 0

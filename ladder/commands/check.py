@@ -22,6 +22,17 @@ from ladder.store import load_lessons
 BYPASS = "to bypass knowingly: `SKIP=ladder-check git commit ...` or `git commit --no-verify`"
 
 
+def _agent_code_root(project: Project) -> Path | None:
+    """For an agent's commit (LADDER_AGENT=1, ladder's own commits in its worktrees):
+    the user's repository, where `custom` checks are imported from -- not the checkout a
+    process ladder does not trust wrote. None otherwise (the project itself)."""
+    if os.environ.get("LADDER_AGENT") != "1":
+        return None
+    from ladder.git import git_dir
+
+    return git_dir(project.root).parent
+
+
 def _relative(project: Project, names: Sequence[str]) -> list[str]:
     out = []
     for name in names:
@@ -148,7 +159,8 @@ def run(
     chosen, changes = select(project, lessons, files=files, hook=hook, staged=staged, base=base)
     findings: list[Finding] = []
     if lessons:
-        request = CheckRequest(root=project.root, files=chosen, changes=changes)
+        request = CheckRequest(root=project.root, files=chosen, changes=changes,
+                               code_root=_agent_code_root(project))
         findings = check(request, lessons, exclude=project.config.exclude)
     blocking = frozenset({4, 5} if ci else {5})
     by_id = {x.id: x for x in lessons}

@@ -33,6 +33,10 @@ class CheckRequest:
     changes: Sequence[Change] | None = None
     contents: Mapping[str, str] | None = None
     agent: bool = False  # judge as a commit of the agent loop (agent-only protect lessons)
+    # Where `custom` checks are imported from (None: `root`). For an agent's commit it is
+    # the user's repository, never the checkout a process ladder does not trust wrote:
+    # a module there would run in ladder's own process.
+    code_root: Path | None = None
 
     def read(self, path: str) -> str:
         if self.contents is not None and path in self.contents:

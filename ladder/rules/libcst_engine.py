@@ -32,6 +32,7 @@ from ladder.findings import Finding
 from ladder.globs import matches
 from ladder.lesson import Lesson
 from ladder.rules.base import CheckRequest
+from ladder.rules.nesting import too_deep
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 PARSE_ERROR = "parse-error"
@@ -176,7 +177,7 @@ class LibcstEngine:
     name = "libcst"
 
     def run(self, lessons: Sequence[Lesson], request: CheckRequest) -> list[Finding]:
-        compiled = _compile(lessons, request.root)
+        compiled = _compile(lessons, request.code_root or request.root)
         findings: list[Finding] = []
         for path in request.files:
             if not path.endswith(PYTHON_SUFFIXES):
@@ -216,8 +217,13 @@ def check_file(request: CheckRequest, path: str, compiled: Sequence[Compiled]) -
     import libcst as cst
     from libcst.metadata import PositionProvider
 
+    source = request.read(path)
+    deep = too_deep(source) if request.agent else ""  # the loop's own process: no segfault
+    if deep:
+        return [Finding(PARSE_ERROR, c.lesson.id, path, 1, 1, f"cannot check this file: {deep}")
+                for c in compiled]
     try:
-        module = cst.parse_module(request.read(path))
+        module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         # Fail closed: a file that does not parse cannot be shown to respect the rule,
         # and a hook that skipped it would let anything through behind one syntax error.

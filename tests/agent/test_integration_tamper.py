@@ -213,3 +213,20 @@ def test_the_untouched_journal_verifies(finished_run: tuple[Path, str]) -> None:
                                    "intact, it ends where its anchor says, and the run's refs "
                                    "match it")
     assert proc.stderr == ""
+
+
+def test_a_line_that_is_no_record_is_named_and_status_still_reads(finished_run: tuple[Path, str]) -> None:
+    """A trailing `{}` line: `verify` names it, `--resume` refuses it in one line (exit 2),
+    and `status` reads what is there and warns (it crashed with KeyError, exit 3)."""
+    root, run = finished_run
+    source = root / ".ladder" / "runs" / run / "journal.jsonl"
+    copy_id = f"{run}-empty-object"
+    target = _copy_run(root, source, copy_id)
+    target.write_text(target.read_text(encoding="utf-8") + "{}\n", encoding="utf-8")
+    verified = ladder(root, "agent", "verify", copy_id)
+    assert verified.returncode == 1 and "not a journal record" in verified.stderr
+    resumed = ladder(root, "agent", "run", "--resume", copy_id)
+    assert resumed.returncode == 2 and len(resumed.stderr.strip().splitlines()) == 1, resumed.stderr
+    status = ladder(root, "agent", "status", copy_id)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "warning: the run's records were tampered with" in status.stdout

@@ -496,3 +496,64 @@ def test_a_crash_with_an_added_assert_teaches_no_bound(tmp_path: Path) -> None:
     run(root)
     for path in (root / ".ladder" / "lessons").glob("learned-*.toml"):
         assert 'template = "bound"' not in path.read_text(encoding="utf-8"), path.read_text()
+
+
+# --- found by a fourth red-team pass --------------------------------------------------
+
+GUARD = """\
+import libcst as cst
+
+from ladder.rules.custom import LadderCheck
+
+
+class NoEval(LadderCheck):
+    MESSAGE = "no eval()"
+    VALID = ["x = 1\\n"]
+    INVALID = ["eval('1')\\n"]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "eval":
+            self.report(node)
+"""
+
+
+def test_the_code_of_a_custom_check_is_never_a_proposals(tmp_path: Path) -> None:
+    """`editable = ["*.py"]` covers `checks/guard.py`, which a level-5 `custom` lesson
+    imports -- in the hook ladder's commit runs and in the loop's own process, both
+    outside any sandbox. It is never a proposal's, and the loop imports it from the
+    user's repository, not from the checkout."""
+    marker = tmp_path / "ran-outside"
+    evil = f"open({str(marker)!r}, 'w').write('x')\n" + GUARD
+    script = tmp_path / "rewrite.py"
+    script.write_text(f"from pathlib import Path\nPath('checks/guard.py').write_text({evil!r})\n",
+                      encoding="utf-8")
+    import sys
+
+    attack = Attack(train_py(w=50.0), (f"{sys.executable} {script}",))
+    root = make_attack_repo(tmp_path / "repo", attack, editable=("*.py",))
+    (root / "checks").mkdir()
+    (root / "checks" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "checks" / "guard.py").write_text(GUARD, encoding="utf-8")
+    git(root, "add", "checks")
+    git(root, "commit", "-q", "-m", "a custom check")
+    promoted = ladder(root, "add", "No eval", "--id", "no-eval", "--why", "w")
+    assert promoted.returncode == 0, promoted.stderr
+    promoted = ladder(root, "promote", "no-eval", "--to", "5", "--rule", "custom",
+                      "check=checks.guard:NoEval")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "the lesson")
+    _, _, decisions = run(root)
+    never_kept(decisions)
+    assert not marker.exists()
+    assert any("custom check" in " ".join(d["verdict"]["reasons"]) for d in decisions)
+
+
+def test_code_nested_too_deeply_for_libcst_never_ends_the_run(tmp_path: Path) -> None:
+    """libcst's parser segfaults on ~10,000 nested brackets; the learner, the mutate
+    proposer and the loop's own re-check parse the candidate's code in ladder's process."""
+    deep = train_py(extra="Z = " + "(" * 20000 + "1" + ")" * 20000 + "\n")
+    root = make_attack_repo(tmp_path / "repo", Attack(deep), learn=True, iterations=2)
+    proc, _, decisions = run(root)  # exit 0: a segfault would be -11
+    assert len(decisions) == 2, proc.stdout
+    never_kept(decisions)

@@ -48,6 +48,7 @@ from ladder.agent.proposers.common import check_options, editable_files, read_te
 from ladder.agent.records import Focus, Proposal, ProposalContext
 from ladder.errors import LadderError
 from ladder.numbers import literal_number, literal_ratio
+from ladder.rules.nesting import too_deep
 
 OPERATORS = ("scale", "shift", "flip", "choice", "delete")
 SCALE_FACTORS = (0.5, 0.8, 1.25, 2.0)
@@ -172,6 +173,8 @@ class MutateProposer:
             return None
         key = (path, text)
         if key not in self._cache:
+            if too_deep(text):  # libcst would crash the run's process
+                return None
             try:
                 module = cst.parse_module(text)
             except cst.ParserSyntaxError:

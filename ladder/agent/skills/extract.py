@@ -29,6 +29,7 @@ import libcst as cst
 from ladder.agent.proposers.mutate import OPERATORS, direction
 from ladder.agent.records import Proposal
 from ladder.numbers import literal_number, literal_ratio
+from ladder.rules.nesting import too_deep
 
 NUMERIC = ("scale", "shift")
 MAX_CHANGES = 12  # an edit pattern names at most this many (symbol, change) pairs
@@ -179,6 +180,8 @@ def diff_changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[Co
 
 def _file_changes(path: str, old: str, new: str) -> list[CodeChange]:
     if not path.endswith(".py"):
+        return [CodeChange(path, "", "file-changed")]
+    if too_deep(old) or too_deep(new):  # libcst would crash the run's process
         return [CodeChange(path, "", "file-changed")]
     try:
         a, b = cst.parse_module(old), cst.parse_module(new)

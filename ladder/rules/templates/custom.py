@@ -7,6 +7,7 @@ VALID and INVALID code strings are the rule's generated allow and block cases.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import sys
@@ -44,13 +45,18 @@ def load_check(spec: str, root: Path | None, where: str) -> type[Any]:
     from ladder.rules.custom import LadderCheck  # imports libcst: only when a custom rule runs
 
     base = str((root or _default_root()).resolve())
-    if base not in sys.path:
+    added = base not in sys.path
+    if added:
         sys.path.insert(0, base)
     module_name, _, class_name = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # any error raised while importing the user's module
         raise _error(spec, f"cannot import {module_name!r} ({type(exc).__name__}: {exc})", where) from exc
+    finally:
+        if added:  # not left first on the path: later imports must not find that tree's modules
+            with contextlib.suppress(ValueError):
+                sys.path.remove(base)
     cls = getattr(module, class_name, None)
     if cls is None:
         raise _error(spec, f"module {module_name!r} has no class {class_name!r}", where)
