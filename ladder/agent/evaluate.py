@@ -173,12 +173,17 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def kill_group(pgid: int, grace: float = KILL_GRACE_S) -> None:
-    """SIGTERM the whole group, then SIGKILL whatever is left after `grace` seconds."""
+def kill_group(pgid: int, grace: float = KILL_GRACE_S,
+               leader: subprocess.Popen[bytes] | None = None) -> None:
+    """SIGTERM the whole group, then SIGKILL whatever is left after `grace` seconds.
+    `leader`, our child, is reaped as it goes: unreaped, it would keep the group
+    "alive" as a zombie for the whole grace."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and _group_alive(pgid):
+        if leader is not None:
+            leader.poll()
         time.sleep(0.02)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
@@ -227,7 +232,7 @@ def run_command(
             # Also after a normal exit: a background child left behind (a stray data
             # loader holding the GPU) must not outlive its evaluation.
             if returncode is None or _group_alive(proc.pid):
-                kill_group(proc.pid)
+                kill_group(proc.pid, leader=proc)
             proc.wait()
         seconds = time.monotonic() - start
         log.seek(0)

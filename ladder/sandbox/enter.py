@@ -200,6 +200,13 @@ def _child(command: list[str], report_fd: int | None) -> int:
         except OSError as exc:
             sys.stderr.write(f"ladder sandbox: cannot run {command[0]}: {exc}\n")
         os._exit(127)
+    # Asked to stop (ladder's timeout): stop the child at once -- as the first process
+    # of its PID namespace it ignores SIGTERM, and its end ends every process it left.
+    def stop(*_: object) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, stop)
     _, status, usage = os.wait4(pid, 0)
     if report_fd is not None:
         with contextlib.suppress(OSError):
