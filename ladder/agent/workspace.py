@@ -114,12 +114,26 @@ def _git(
         check=False,
     )
     if check and proc.returncode != 0:
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        said = (proc.stderr or proc.stdout).strip()
+        lock = _LOCK_FILE.search(said)
+        if lock:  # one clear line naming the file, not git's paragraph
+            raise LadderError(
+                f"git could not take its lock: {lock.group(1)} exists",
+                where=str(cwd),
+                todo="another git process holds it, or one was killed: when no git runs "
+                     "here, remove the file and rerun",
+            )
+        lines = said.splitlines()
+        # A note's text or a commit message can be kilobytes: not in a one-line error.
+        shown = " ".join(a if len(a) <= 60 else a[:57] + "..." for a in args)
         raise LadderError(
-            f"`git {' '.join(args)}` failed: {lines[-1] if lines else proc.returncode}",
+            f"`git {shown}` failed: {lines[-1] if lines else proc.returncode}",
             where=str(cwd),
         )
     return proc
+
+
+_LOCK_FILE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
 
 
 def _safe_path(base: Path, name: str) -> str | None:

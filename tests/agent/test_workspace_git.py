@@ -14,6 +14,7 @@ import yaml
 from ladder.agent.records import Proposal, Verdict
 from ladder.agent.workspace import Workspace, apply_proposal, blocked_ids
 from ladder.commands import init
+from ladder.errors import LadderError
 from ladder.lesson import Lesson, Rule
 from ladder.project import Project
 from ladder.store import save_lesson
@@ -282,6 +283,20 @@ def _commit_train(ws: Workspace, slot: str, parent: str, old: str, new: str) -> 
     outcome = ws.commit(tree, new)
     assert outcome.ok, outcome.output
     return outcome.sha
+
+
+def test_a_stale_git_lock_is_one_line_naming_the_file(ws: Workspace) -> None:
+    """A lock a killed git left: one line that names it and says what to do (git's
+    paragraph, with the kilobyte note text in the command, was 1.1 KB)."""
+    sha = _commit_train(ws, "cand", ws.baseline, "P0 = 0", "P0 = 7")
+    lock = ws.root / ".git" / "refs" / "notes" / "ladder.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    with pytest.raises(LadderError) as caught:
+        ws.record(sha, 3, Verdict("keep", ("better",) * 40, {"effect": -0.1, "n": 5}))
+    line = caught.value.line()
+    assert f"{lock} exists" in line and "remove" in line and "\n" not in line
+    assert len(line) < 400
 
 
 def test_record_keeps_candidates_reachable_with_their_verdict(ws: Workspace) -> None:
