@@ -188,6 +188,15 @@ def test_install_status_uninstall(repo: Path) -> None:
     precommit.install(project)
     st = precommit.status(project)
     assert st.ok and st.language == precommit.hook_language()
+    assert st.outdated == ()  # the entry ladder writes now
+    # an entry an older ladder wrote: kept as it is (it is the user's), and named
+    config = repo / ".pre-commit-config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("ladder check --hook --", "ladder check --hook")
+                      .replace("      types: []\n", "").replace("      types_or: [file, symlink]\n", ""),
+                      encoding="utf-8")
+    outdated = precommit.status(project).outdated
+    assert len(outdated) == 2 and "--hook --" in outdated[0] and "symlink" in outdated[1]
+    assert precommit.ensure_config(project) is False  # never rewritten by ladder
     script = (repo / ".git/hooks/pre-commit").read_text(encoding="utf-8")
     assert "pre_commit" in script and "--hook-type=pre-commit" in script
     precommit.uninstall(project)

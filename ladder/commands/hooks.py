@@ -40,6 +40,8 @@ def status(project: Project, agents: Sequence[str] = ()) -> int:
     )
     for hook_type, ok in sorted(st.installed.items()):
         print(f"git {hook_type} hook: {'installed' if ok else 'NOT installed'}")
+    for line in st.outdated:  # ladder never rewrites the user's entry: it says what to set
+        print(f"{precommit.CONFIG}: the ladder-check hook is from an older ladder; set {line}")
     healthy = st.config_has_hook and all(st.installed.values())
     agents_ok = agent_status(project, agents)
     if not healthy or not agents_ok:

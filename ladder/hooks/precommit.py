@@ -40,6 +40,9 @@ class HookStatus:
     config_has_hook: bool
     installed: dict[str, bool]  # per git hook type: is pre-commit's script there?
     language: str  # the ladder hook's `language` in the config; "" when absent
+    # What an entry written by an older ladder lacks (it still works, less strictly):
+    # the `--` that ends options, and symlinks among the files pre-commit passes.
+    outdated: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -282,4 +285,14 @@ def status(project: Project) -> HookStatus:
         config_has_hook=hook is not None,
         installed={t: _script_installed(directory / t) for t in HOOK_TYPES},
         language=str(hook.get("language", "")) if hook else "",
+        outdated=_outdated(hook) if hook else (),
     )
+
+
+def _outdated(hook: dict[str, Any]) -> tuple[str, ...]:
+    out = []
+    if str(hook.get("entry", "")).strip() != HOOK_ENTRY:
+        out.append(f"entry: {HOOK_ENTRY}")
+    if hook.get("types", ["file"]) != [] or "symlink" not in (hook.get("types_or") or []):
+        out.append("types: [] and types_or: [file, symlink] (a symlinked file is checked)")
+    return tuple(out)
