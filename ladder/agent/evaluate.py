@@ -64,6 +64,7 @@ SECRET_NAMES = frozenset(
 
 _NUMBER = r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|infinity)"
 # `val_bpb:          0.997900` -- a name, a colon, one number, nothing else on the line.
+_METRIC_NAME = re.compile(r"^[A-Za-z_][\w.\-/]*\Z", re.ASCII)
 _METRIC_LINE = re.compile(rf"^\s*([A-Za-z_][\w.\-/]*)\s*:\s*({_NUMBER})\s*$", re.IGNORECASE)
 
 
@@ -141,11 +142,13 @@ def read_metrics_file(path: Path) -> dict[str, float] | None:
         raise MetricsFileError(f"metrics file is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise MetricsFileError("metrics file must hold a JSON object of name: number")
-    return {
-        str(k): float(v)
-        for k, v in data.items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
+    numbers = {str(k): float(v) for k, v in data.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    odd = next((k for k in numbers if not _METRIC_NAME.match(k)), None)
+    if odd is not None:  # a name is printed, journaled, written to results.tsv: no escapes
+        raise MetricsFileError(f"metrics file names a metric {odd[:40]!r}: a metric name is "
+                               "letters, digits and _ . - / (starting with a letter or _)")
+    return numbers
 
 
 def tail(text: str, lines: int = TAIL_LINES) -> str:
@@ -160,7 +163,7 @@ class Finished:
     returncode: int | None  # None: killed at the timeout
     output: str  # stdout and stderr, interleaved
     seconds: float
-    peak_rss_mb: float = 0.0  # the kernel's peak resident memory of the process tree
+    peak_rss_mb: float | None = 0.0  # the kernel's peak RSS of the tree (None: report forged)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -237,23 +240,25 @@ def run_command(
         seconds = time.monotonic() - start
         log.seek(0)
         output = log.read().decode("utf-8", errors="replace")
-    peak = 0.0
+    peak: float | None = 0.0
     if report:
         peak = _read_report(report[0]) if returncode is not None else 0.0
         os.close(report[0])
     return Finished(returncode, output, seconds, peak)
 
 
-def _read_report(fd: int) -> float:
-    """The peak memory in MB the trampoline wrote (0.0: none)."""
+def _read_report(fd: int) -> float | None:
+    """The peak memory in MB the trampoline wrote; None when what came is not exactly
+    its report (digits and a newline): the trampoline is not dumpable, so nothing the
+    command runs can write there, and anything else means it was."""
     chunks = []
     with contextlib.suppress(OSError):
         while chunk := os.read(fd, 64):
             chunks.append(chunk)
-    try:
-        return round(int(b"".join(chunks).strip()) / 1024, 1)  # KiB on Linux
-    except ValueError:
-        return 0.0
+    text = b"".join(chunks)
+    if not re.fullmatch(rb"\d{1,15}\n", text):
+        return None
+    return round(int(text) / 1024, 1)  # KiB on Linux
 
 
 def _exit_reason(returncode: int) -> str:
@@ -310,6 +315,9 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
         if done.returncode == SANDBOX_FAILED and _SANDBOX_SAYS in done.output:
             return crash(f"the {job.sandbox} sandbox could not be built (the command did not run): "
                          + done.output.split(_SANDBOX_SAYS, 1)[1].strip().splitlines()[0])
+        if done.peak_rss_mb is None:
+            return crash("ladder's memory report was not what its trampoline writes: "
+                         "something else wrote to it")
         try:
             from_file = read_metrics_file(metrics_file)
         except MetricsFileError as exc:

@@ -109,6 +109,8 @@ class MemoryWorkspace:
     (empty: it is accepted); `on_refresh` is called when the loop says the lessons changed.
     Crossover merges whole files (git merges lines)."""
 
+    sandbox = "none"  # no hook runs: nothing to confine
+
     def __init__(
         self,
         root: Path,

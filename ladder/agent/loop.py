@@ -360,6 +360,7 @@ class Run:
             refusal = self.ws.apply(tree, proposal, self.config.editable)
             if refusal:
                 return self._decided(it, selection, proposal, blocked_verdict("invalid", refusal))
+            self.ws.sandbox = self._sandbox[0].name  # the hooks of its commit run confined
             outcome = self.ws.commit(tree, self._message(it, proposal.description))
             if not outcome.ok:
                 lessons = list(outcome.blocked_by)

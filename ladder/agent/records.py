@@ -310,6 +310,8 @@ class Worktrees(Protocol):
 
     baseline: str  # the commit the run started from
 
+    sandbox: str  # where the hooks of its commits run (ladder.sandbox)
+
     def start(self) -> str: ...
 
     def checkout(self, slot: str, commit: str) -> Path: ...

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ladder.agent.anchor import key_path
 from ladder.agent.evaluate import run_command, scrub, tail
 from ladder.agent.records import CommitOutcome, Damage, Proposal, Verdict
 from ladder.errors import LadderError
@@ -91,9 +93,6 @@ def git_env(*, agent: bool = False) -> dict[str, str]:
         scripts = str(Path(sys.executable).parent)
         env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
         env["LADDER_AGENT"] = "1"  # agent-only protect lessons judge this commit
-        # The hook pre-commit installs runs `python -m pre_commit` in the worktree: never
-        # import a module from there (Python 3.11+; older ones rely on the clean tree).
-        env["PYTHONSAFEPATH"] = "1"
     return env
 
 
@@ -160,11 +159,14 @@ _NEVER_PROPOSED_NAMES = frozenset({".gitattributes", ".gitmodules", "AGENTS.md",
 
 
 def check_modules(lessons: Sequence[Lesson]) -> set[str]:
-    """The files a lesson's `custom` check imports by name: its module, and each
+    """The files lessons' rules read as their own code: a `pattern` rule's semgrep
+    `config` file, and what a `custom` check imports by name -- its module and each
     package's `__init__.py` on the way (`checks.guard:X` -> checks/guard.py,
     checks/guard/__init__.py, checks/__init__.py)."""
     out: set[str] = set()
     for lesson in lessons:
+        if lesson.rule is not None and isinstance(lesson.rule.args.get("config"), str):
+            out.add(str(PurePosixPath(lesson.rule.args["config"])))
         if lesson.rule is None or lesson.rule.template != "custom":
             continue
         module = str(lesson.rule.args.get("check", "")).partition(":")[0]
@@ -245,6 +247,10 @@ class Workspace:
         self.editable = tuple(editable)
         self._lessons: list[Lesson] | None = None
         self._exclude: tuple[str, ...] | None = None
+        # The sandbox the hooks of ladder's own commits run in (the loop sets it): they
+        # run the user's tools -- a test suite importing the candidate's code, a type
+        # checker loading a plugin a proposal wrote -- on what a proposer wrote.
+        self.sandbox = "none"
 
     def _g(self, cwd: Path, *args: str, env: Mapping[str, str] | None = None,
            check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -368,7 +374,7 @@ class Workspace:
         touched = sorted(code & {_safe_path(Path(tree).resolve(), n) or n
                                  for n in (*proposal.files, *proposal.deleted)})
         if touched:
-            return f"{touched[0]} is the code of a lesson's custom check: never a proposal's"
+            return f"{touched[0]} is the code of a lesson's rule: never a proposal's"
         if Path(tree).resolve().is_relative_to(self.worktrees_dir.resolve()):
             self._reset(tree)
         return apply_proposal(tree, proposal, editable)
@@ -386,7 +392,9 @@ class Workspace:
             findings = Path(scratch) / "findings.jsonl"
             env = {**git_env(agent=True), FINDINGS_ENV: str(findings)}
             self._g(tree, "add", "-A", env=env)
-            proc = self._g(tree, "commit", "-q", "-m", message, env=env, check=False)
+            hooks = self._confined_hooks(Path(tree), Path(scratch), env)
+            proc = _git(tree, "commit", "-q", "-m", message, env=env, check=False,
+                        hooks=hooks or self.hooks or None)
             blocked = blocked_ids(findings) if proc.returncode != 0 else ()
         output = (proc.stdout + proc.stderr).strip()
         if proc.returncode == 0:
@@ -397,6 +405,45 @@ class Workspace:
         else:
             self._g(tree, "reset", "-q", env=env)  # unstage, keep the files as they are
         return CommitOutcome(False, "", blocked, output)
+
+    def _confined_hooks(self, tree: Path, scratch: Path, env: dict[str, str]) -> str:
+        """A hooks directory whose every hook runs the run's own hook of that name in the
+        sandbox: the checkout and a scratch directory writable, git's files read-only
+        (git itself, outside, writes the commit), no network. "" without a sandbox or
+        outside ladder's worktrees (`ladder try` commits the user's own tree)."""
+        real = Path(self.hooks) if self.hooks else None
+        if (self.sandbox == "none" or real is None or not real.is_dir()
+                or not tree.resolve().is_relative_to(self.worktrees_dir.resolve())):
+            return ""
+        tmp = scratch / "tmp"
+        tmp.mkdir()
+        env["TMPDIR"] = str(tmp)
+        confinement = Confinement((tree, scratch), (key_path().parent,), cwd=tree,
+                                  readonly=git_pointer(tree))
+        wrappers = scratch / "hooks"
+        wrappers.mkdir()
+        # The hooks' own git writes objects (pre-commit's `git write-tree`): into a
+        # scratch store, reading the repository's through an alternate -- never into it.
+        objects = scratch / "objects"
+        objects.mkdir()
+        shared = _git(self.root, "rev-parse", "--path-format=absolute", "--git-path",
+                      "objects").stdout.strip()
+        # ... and read the index through a copy (git-write-tree takes the index's lock).
+        index = shlex.quote(str(scratch / "index"))
+        store = (f"export GIT_OBJECT_DIRECTORY={shlex.quote(str(objects))} "
+                 f"GIT_ALTERNATE_OBJECT_DIRECTORIES={shlex.quote(shared)}\n"
+                 f'cp "${{GIT_INDEX_FILE:-$(git rev-parse --git-path index)}}" {index} '
+                 f"&& export GIT_INDEX_FILE={index}\n")
+        for hook in real.iterdir():
+            if hook.name.endswith(".sample") or not os.access(hook, os.X_OK):
+                continue
+            argv = SANDBOXES[self.sandbox].wrap([str(hook)], confinement)
+            script = wrappers / hook.name
+            script.write_text("#!/bin/sh\n" + store + "exec "
+                              + " ".join(shlex.quote(a) for a in argv) + ' "$@"\n',
+                              encoding="utf-8")
+            script.chmod(0o755)
+        return str(wrappers)
 
     # --- defence in depth ------------------------------------------------------------
 

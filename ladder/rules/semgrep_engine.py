@@ -291,7 +291,9 @@ class SemgrepEngine:
     name = "semgrep"
 
     def run(self, lessons: Sequence[Lesson], request: CheckRequest) -> list[Finding]:
-        compiled = compile_lessons(lessons, request.root)
+        # A rule's `config` file is read from `code_root` (for an agent's commit, the
+        # user's repository), never from a checkout a process ladder does not trust wrote.
+        compiled = compile_lessons(lessons, request.code_root or request.root)
         if not compiled:
             return []
         return scan(compiled, request)

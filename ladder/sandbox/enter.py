@@ -40,6 +40,7 @@ import struct
 import sys
 from collections.abc import Iterator, Sequence
 
+PR_SET_DUMPABLE = 4
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWUSER = 0x10000000
@@ -191,6 +192,9 @@ def _child(command: list[str], report_fd: int | None) -> int:
     `wait4`) there, a descriptor the child never holds: a number the command cannot
     forge. A child of this small process starts from its size, not from ladder's (a
     fork keeps the parent's resident pages until exec, and the kernel counts them)."""
+    # Not dumpable: /proc/<this>/fd (the report's descriptor) is closed to the command,
+    # which runs as the same user (in a sandbox, in the same namespaces).
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     pid = os.fork()
     if pid == 0:
         try:

@@ -284,3 +284,39 @@ def test_evaluation_sees_only_passed_secrets(tmp_path: Path, monkeypatch: pytest
     result = evaluate(job(tmp_path, code, env=pass_through(["HF_TOKEN"])), "val_loss")
     assert result.ok, result.reason
     assert result.metrics["openai"] == 0.0 and result.metrics["hf"] == 1.0
+
+
+FORGE_REPORT = """\
+import os
+forged = 0
+for pid in os.listdir('/proc'):
+    try:
+        if b'enter.py' not in open(f'/proc/{pid}/cmdline', 'rb').read():
+            continue
+        for fd in os.listdir(f'/proc/{pid}/fd'):
+            try:
+                with open(f'/proc/{pid}/fd/{fd}', 'w') as out:
+                    out.write('-')
+                forged += 1
+            except OSError:
+                pass
+    except OSError:
+        pass
+print('forged:', forged)
+print('val_loss: 1.0')
+"""
+
+
+@pytest.mark.parametrize("sandbox", ["none", "userns"])
+def test_the_memory_report_cannot_be_written_by_the_command(tmp_path: Path, sandbox: str) -> None:
+    """The trampoline is not dumpable: the command (same user) cannot open its report's
+    descriptor through /proc; a report that is not exactly the trampoline's is a crash."""
+    if SANDBOXES[sandbox].problem():
+        pytest.skip(SANDBOXES[sandbox].problem())
+    result = evaluate(replace(job(tmp_path, FORGE_REPORT), sandbox=sandbox), "val_loss")
+    if sandbox == "userns" or os.geteuid() != 0:
+        assert result.ok, result.reason
+        assert result.metrics["forged"] == 0 and result.metrics["peak_rss_mb"] > 0
+    else:  # root outside a sandbox may open anything: the forgery is caught, never a value
+        assert result.ok or "memory report" in result.reason, result.reason
+        assert not result.ok or result.metrics["forged"] == 0

@@ -546,7 +546,7 @@ def test_the_code_of_a_custom_check_is_never_a_proposals(tmp_path: Path) -> None
     _, _, decisions = run(root)
     never_kept(decisions)
     assert not marker.exists()
-    assert any("custom check" in " ".join(d["verdict"]["reasons"]) for d in decisions)
+    assert any("code of a lesson's rule" in " ".join(d["verdict"]["reasons"]) for d in decisions)
 
 
 def test_code_nested_too_deeply_for_libcst_never_ends_the_run(tmp_path: Path) -> None:
@@ -557,3 +557,82 @@ def test_code_nested_too_deeply_for_libcst_never_ends_the_run(tmp_path: Path) ->
     proc, _, decisions = run(root)  # exit 0: a segfault would be -11
     assert len(decisions) == 2, proc.stdout
     never_kept(decisions)
+
+
+# --- found by a fifth red-team pass ---------------------------------------------------
+
+RULE = """\
+rules:
+- id: no-eval
+  pattern: eval(...)
+  message: no eval()
+  languages: [python]
+  severity: ERROR
+"""
+
+
+def test_a_pattern_rules_config_file_is_never_a_proposals(tmp_path: Path) -> None:
+    """A level-5 `pattern` lesson reads its semgrep rule from `rules/no_eval.yaml`: a
+    proposal under `editable = ["rules/*.yaml"]` that empties it would switch the lesson
+    off for its own `eval()`. The file is never a proposal's, and the loop reads it from
+    the user's repository."""
+    neutered = RULE.replace("eval(...)", "this_never_matches_anything_12345()")
+    script = tmp_path / "neuter.py"
+    script.write_text(f"from pathlib import Path\nPath('rules/no_eval.yaml').write_text({neutered!r})\n",
+                      encoding="utf-8")
+    import sys
+
+    attack = Attack(train_py(w=2.9, extra="eval('1')\n"), (f"{sys.executable} {script}",))
+    root = make_attack_repo(tmp_path / "repo", attack, editable=("train.py", "rules/*.yaml"))
+    (root / "rules").mkdir()
+    (root / "rules" / "no_eval.yaml").write_text(RULE, encoding="utf-8")
+    git(root, "add", "rules")
+    git(root, "commit", "-q", "-m", "a semgrep rule")
+    assert ladder(root, "add", "No eval", "--id", "no-eval", "--why", "w").returncode == 0
+    promoted = ladder(root, "promote", "no-eval", "--to", "5", "--rule", "pattern",
+                      "config=rules/no_eval.yaml", "--block", "eval('x')", "--allow", "x = 1")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "the lesson")
+    _, _, decisions = run(root)
+    never_kept(decisions)
+    assert any("code of a lesson's rule" in " ".join(d["verdict"]["reasons"]) for d in decisions)
+
+
+def test_a_metric_name_with_escapes_is_an_error_not_a_line(tmp_path: Path) -> None:
+    """A metrics file's key is printed, journaled and written to results.tsv: one with
+    escape sequences or a line break makes the evaluation a crash, and never reaches them."""
+    key = "x\x1b]0;T\x07\x1b[2J\r\nFAKE"
+    train = train_py(extra=f"import json, os\njson.dump({{'val_bpb': 0.5, {key!r}: 1.0}}, "
+                           "open(os.environ['LADDER_METRICS_FILE'], 'w'))\n")
+    root = make_attack_repo(tmp_path / "repo", Attack(train))
+    proc, records, decisions = run(root)
+    never_kept(decisions)
+    crashed = [r["data"] for r in of_kind(records, "evaluation") if not r["data"]["ok"]]
+    assert crashed and all("metric name is letters" in e["reason"] for e in crashed)
+    [run_dir] = run_dirs(root)
+    for text in (proc.stdout, (run_dir / "results.tsv").read_text(encoding="utf-8"),
+                 (run_dir / "journal.jsonl").read_text(encoding="utf-8")):
+        assert "\x1b" not in text and "\\u001b" not in text  # named, if at all, escaped
+        assert not any(line.startswith("FAKE") for line in text.splitlines())
+
+
+def test_the_users_other_hooks_run_confined_on_a_candidate(tmp_path: Path) -> None:
+    """The user's own pre-commit hooks run on what a proposer wrote when ladder commits
+    it -- here a test hook that imports `train.py`: the candidate's code runs in the
+    hook, which (in the sandbox) cannot write outside the checkout."""
+    marker = tmp_path / "ran-outside"
+    escape = f"open({str(marker)!r}, 'w').write('x')\n"
+    attack = Attack(f"try:\n    {escape}except OSError:\n    pass\n" + train_py(extra="# tuned\n"))
+    root = make_attack_repo(tmp_path / "repo", attack, sandbox="userns")
+    import sys
+
+    hooks = root / ".pre-commit-config.yaml"
+    hooks.write_text(hooks.read_text(encoding="utf-8") + (
+        "  - repo: local\n    hooks:\n    - id: import-train\n      name: import train\n"
+        f"      entry: {sys.executable} -c 'import train'\n      language: system\n"
+        "      pass_filenames: false\n      always_run: true\n"), encoding="utf-8")
+    assert git(root, "commit", "-q", "--no-verify", "-am", "a hook that imports train.py").returncode == 0
+    _, _, decisions = run(root)
+    assert decisions
+    assert not marker.exists()
