@@ -175,3 +175,37 @@ def test_a_bug_in_learning_is_journaled_and_the_run_goes_on(repo: Path) -> None:
     assert {e["when"] for e in errors} == {"before the proposal", "after the decision"}
     assert any("the run goes on" in line for line in said)
     run.ws.cleanup()
+
+
+def test_four_workers_and_hundreds_of_evaluations_keep_one_intact_journal(repo: Path) -> None:
+    """Issue 12: records appended from worker threads once shared sequence numbers, so
+    `verify` called untouched journals edited. The shipped executor, four slots, a
+    runner that yields mid-evaluation so the threads interleave."""
+    import dataclasses
+    import time
+
+    from ladder.agent.executor import LocalExecutor
+    from ladder.agent.journal import verify
+
+    def runner(job: EvalJob, target: str) -> EvalResult:
+        time.sleep(random.Random(job.seed).uniform(0, 0.002))
+        noise = random.Random(job.seed).uniform(-0.3, 0.3)  # noisy: decisions take seeds
+        return EvalResult(job.key, job.seed, {"loss": (x_of(job.root) - 1) ** 2 + noise}, True)
+
+    config = dataclasses.replace(CONFIG, seeds=10, iterations=80, workers=4)
+    baseline = git(repo, "rev-parse", "HEAD").stdout.strip()
+    parts = LoopParts(proposer=StepProposer([-0.01, +0.01]), strategy=make_strategy("hill", config),
+                      executor=LocalExecutor(4, devices=(), runner=runner),
+                      decision=make_decision(config))
+    path = repo / ".ladder" / "runs" / "r4" / "journal.jsonl"
+    run = Run(root=repo, run_id="r4", config=config, parts=parts,
+              workspace=Workspace(repo, "r4", baseline, editable=config.editable),
+              journal=Journal(path))
+    run.start(baseline)
+    run.loop()
+    run.ws.cleanup()
+    records = run.journal.records()
+    evaluations = [r for r in records if r["kind"] == "evaluation"]
+    assert len(evaluations) >= 200, len(evaluations)
+    assert verify(path) == []
+    assert len({r["seq"] for r in records}) == len(records)
