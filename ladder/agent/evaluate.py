@@ -300,7 +300,7 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
         env = build_env({**os.environ, **job.env}, job.seed, metrics_file, device, tuple(job.env))
         # The candidate may write its own checkout and the directory of its metrics file.
         confinement = Confinement((job.root, workdir, *job.writable),
-                                  (*_ladders_secrets(), *job.hidden), job.network, job.root,
+                                  (*ladders_secrets(), *job.hidden), job.network, job.root,
                                   readonly=git_pointer(job.root))
         done = _run_job(job, env, workdir, confinement, job.command, job.root)
         out_tail = tail(done.output)
@@ -376,7 +376,7 @@ def _score(job: EvalJob, device: str) -> tuple[dict[str, float], str]:
         # It sees what is hidden from the candidate: a symlink the candidate left must not
         # lead it there (nosymfollow). No bytecode: its checkout stays as checked out.
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        confinement = Confinement((private, *job.writable), _ladders_secrets(), job.network, scorer,
+        confinement = Confinement((private, *job.writable), ladders_secrets(), job.network, scorer,
                                   nosymfollow=(job.root,) if job.hidden else ())
         done = _run_job(job, env, private, confinement, job.score, scorer)
         if done.returncode is None:
@@ -397,7 +397,7 @@ _SANDBOX_SAYS = "ladder sandbox: "
 
 
 
-def _ladders_secrets() -> tuple[Path, ...]:
+def ladders_secrets() -> tuple[Path, ...]:
     """What no confined process may read: the key that anchors the journal."""
     return (key_path().parent,)
 

@@ -650,7 +650,8 @@ class Run:
         )
         # The proposer's own process (a coding agent) must not reach outside its checkout
         # either: the same watch as around evaluations (tamper.py).
-        before = self.ws.watch([], strict=self._protected_checkouts())
+        # (the scorer's checkout as it is: it is made again when the evaluations start)
+        before = self.ws.watch([], strict=[self._scorer] if self._scorer is not None else [])
         proposal = self.parts.proposer.propose(ctx)
         tampered = self._tampered(it, before, set(self.evals), "proposal")
         if tampered is not None:

@@ -26,12 +26,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ladder.agent.anchor import key_path
-from ladder.agent.evaluate import run_command, scrub, tail
+from ladder.agent.evaluate import ladders_secrets, run_command, scrub, tail
 from ladder.agent.records import CommitOutcome, Damage, Proposal, Verdict
 from ladder.errors import LadderError
 from ladder.globs import matches
@@ -186,9 +185,11 @@ def never_proposed(rel: str) -> bool:
     return holds_enforcement(rel) or PurePosixPath(rel).name in _NEVER_PROPOSED_NAMES
 
 
-def apply_proposal(tree: Path, proposal: Proposal, editable: Sequence[str]) -> str | None:
+def apply_proposal(tree: Path, proposal: Proposal, editable: Sequence[str],
+                   rules_code: Set[str] = frozenset()) -> str | None:
     """Write `proposal` into `tree`; or return why not (and write nothing): it escapes
-    the tree, touches a non-editable path, or changes no file."""
+    the tree, touches where enforcement lives or a lesson rule's own code (`rules_code`,
+    check_modules), touches a non-editable path, or changes no file."""
     base = Path(tree).resolve()
     named = [*proposal.files, *proposal.deleted]
     if not named:
@@ -200,6 +201,8 @@ def apply_proposal(tree: Path, proposal: Proposal, editable: Sequence[str]) -> s
             return f"{name!r} is outside the worktree"
         canon[name] = rel
     for rel in canon.values():
+        if rel in rules_code:
+            return f"{rel} is the code of a lesson's rule: never a proposal's"
         if never_proposed(rel):
             return (f"{rel} is where enforcement or agents' instructions live: never a "
                     "proposal's, whatever `editable` says")
@@ -240,9 +243,12 @@ class Workspace:
         _check_name(run, "run")
         self.root = Path(root).resolve()
         self.run = run
-        # The hooks directory as it is now, pinned for every git command of the run.
+        # The hooks directory as it is now, pinned for every git command of the run, and
+        # the object store (the confined hooks' alternate): looked up once, not per commit.
         self.hooks = _git(self.root, "rev-parse", "--path-format=absolute", "--git-path",
                           "hooks").stdout.strip()
+        self._objects = _git(self.root, "rev-parse", "--path-format=absolute", "--git-path",
+                             "objects").stdout.strip()
         self.baseline = self.rev(baseline)
         self.editable = tuple(editable)
         self._lessons: list[Lesson] | None = None
@@ -371,13 +377,9 @@ class Workspace:
         hooks there); or return why not (and write nothing). The code of the lessons'
         `custom` checks is never a proposal's: the hook and the loop import it."""
         code = check_modules(self.lessons())
-        touched = sorted(code & {_safe_path(Path(tree).resolve(), n) or n
-                                 for n in (*proposal.files, *proposal.deleted)})
-        if touched:
-            return f"{touched[0]} is the code of a lesson's rule: never a proposal's"
         if Path(tree).resolve().is_relative_to(self.worktrees_dir.resolve()):
             self._reset(tree)
-        return apply_proposal(tree, proposal, editable)
+        return apply_proposal(tree, proposal, editable, rules_code=code)
 
     def commit(self, tree: Path, message: str, *, reset: bool = True) -> CommitOutcome:
         """`git add -A` and a plain `git commit`, so the installed hooks judge it.
@@ -418,7 +420,7 @@ class Workspace:
         tmp = scratch / "tmp"
         tmp.mkdir()
         env["TMPDIR"] = str(tmp)
-        confinement = Confinement((tree, scratch), (key_path().parent,), cwd=tree,
+        confinement = Confinement((tree, scratch), ladders_secrets(), cwd=tree,
                                   readonly=git_pointer(tree))
         wrappers = scratch / "hooks"
         wrappers.mkdir()
@@ -426,12 +428,10 @@ class Workspace:
         # scratch store, reading the repository's through an alternate -- never into it.
         objects = scratch / "objects"
         objects.mkdir()
-        shared = _git(self.root, "rev-parse", "--path-format=absolute", "--git-path",
-                      "objects").stdout.strip()
         # ... and read the index through a copy (git-write-tree takes the index's lock).
         index = shlex.quote(str(scratch / "index"))
         store = (f"export GIT_OBJECT_DIRECTORY={shlex.quote(str(objects))} "
-                 f"GIT_ALTERNATE_OBJECT_DIRECTORIES={shlex.quote(shared)}\n"
+                 f"GIT_ALTERNATE_OBJECT_DIRECTORIES={shlex.quote(self._objects)}\n"
                  f'cp "${{GIT_INDEX_FILE:-$(git rev-parse --git-path index)}}" {index} '
                  f"&& export GIT_INDEX_FILE={index}\n")
         for hook in real.iterdir():

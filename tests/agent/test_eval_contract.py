@@ -121,13 +121,18 @@ def test_wall_time_is_ladders_own_measurement(tmp_path: Path) -> None:
     assert not flattering.ok and "ladder's own measurement" in flattering.reason
 
 
+def needs(sandbox: str) -> None:
+    """Skip where this machine cannot build `sandbox` (user namespaces off)."""
+    if SANDBOXES[sandbox].problem():
+        pytest.skip(SANDBOXES[sandbox].problem())
+
+
 @pytest.mark.parametrize("sandbox", ["none", "userns"])
 def test_peak_memory_is_ladders_own_measurement(tmp_path: Path, sandbox: str) -> None:
     """The kernel's peak resident memory of the process tree, reported by the trampoline
     on a pipe the command never holds: a child's allocation counts, a printed
     `peak_rss_mb` is an error."""
-    if SANDBOXES[sandbox].problem():
-        pytest.skip(SANDBOXES[sandbox].problem())
+    needs(sandbox)
     grow = ("import subprocess, sys\nsubprocess.run([sys.executable, '-c', "
             "'x = bytearray(200 * 2**20)'], check=True)\nprint('val_loss: 1.0')\n")
     small = evaluate(replace(job(tmp_path, "print('val_loss: 1.0')\n"), sandbox=sandbox), "val_loss")
@@ -311,8 +316,7 @@ print('val_loss: 1.0')
 def test_the_memory_report_cannot_be_written_by_the_command(tmp_path: Path, sandbox: str) -> None:
     """The trampoline is not dumpable: the command (same user) cannot open its report's
     descriptor through /proc; a report that is not exactly the trampoline's is a crash."""
-    if SANDBOXES[sandbox].problem():
-        pytest.skip(SANDBOXES[sandbox].problem())
+    needs(sandbox)
     result = evaluate(replace(job(tmp_path, FORGE_REPORT), sandbox=sandbox), "val_loss")
     if sandbox == "userns" or os.geteuid() != 0:
         assert result.ok, result.reason

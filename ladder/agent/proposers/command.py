@@ -18,8 +18,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from ladder.agent.anchor import key_path
 from ladder.agent.config import ProposerSpec
+from ladder.agent.evaluate import ladders_secrets
 from ladder.agent.proposers.common import (
     changed_symbols,
     check_options,
@@ -115,7 +115,7 @@ class CommandProposer:
             writable = (root, prompt_file.parent, *ctx.writable)
             argv = SANDBOXES[ctx.sandbox].wrap(
                 ["/bin/sh", "-c", cmd],
-                Confinement(writable, (key_path().parent, *ctx.hidden), network=True, cwd=root,
+                Confinement(writable, (*ladders_secrets(), *ctx.hidden), network=True, cwd=root,
                             readonly=git_pointer(root)))
         # Its own session: on timeout the whole process group (agent and children) dies.
         proc = subprocess.Popen(
