@@ -348,6 +348,10 @@ def agent() -> None:
 )
 @click.option("--force", is_flag=True,
               help="With --resume: continue even when `ladder agent verify` finds tampering.")
+@click.option("--reconfigure", is_flag=True,
+              help="With --resume: continue under the configuration file as it is now "
+              "(budgets, workers, timeout, proposer, strategy, sandbox, learning); without "
+              "it a resume uses the run's journaled configuration and refuses an edited one.")
 def agent_run(
     resume: str | None,
     iterations: int | None,
@@ -360,8 +364,13 @@ def agent_run(
     crude: bool,
     sandbox: str | None,
     force: bool,
+    reconfigure: bool,
 ) -> int:
-    """Run the loop from HEAD (or --resume RUN) until its budget is spent."""
+    """Run the loop from HEAD (or --resume RUN) until its budget is spent.
+
+    A resumed run keeps the configuration and flags it was started with (journaled);
+    flags given with --resume change budgets and resources, and are journaled too.
+    """
     from ladder.commands import agent as cmd
 
     overrides = {
@@ -380,7 +389,10 @@ def agent_run(
     }
     if crude:
         overrides["decision"] = "crude"
-    return cmd.run(_project(), resume=resume, overrides=overrides, force=force)
+    if reconfigure and resume is None:
+        raise click.UsageError("--reconfigure goes with --resume RUN")
+    return cmd.run(_project(), resume=resume, overrides=overrides, force=force,
+                   reconfigure=reconfigure)
 
 
 @agent.command("status", context_settings=CONTEXT)

@@ -215,6 +215,37 @@ class _Where:
         return LadderError(what, where=self.file, todo=todo)
 
 
+@dataclass(frozen=True)
+class ConfigSource:
+    """What a configuration is made from: the table as read and the command line's flags.
+    A run journals it at start, so a resume rebuilds the same configuration (pinned.py)."""
+
+    table: Mapping[str, Any]
+    file: str
+    prefix: str
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def config(self) -> AgentConfig:
+        config = parse_agent_config(self.table, _Where(self.file, self.prefix))
+        return apply_overrides(config, self.overrides, iterations_set="iterations" in self.table)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"table": dict(self.table), "file": self.file, "prefix": self.prefix,
+                "overrides": dict(self.overrides)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConfigSource:
+        return cls(dict(data["table"]), str(data["file"]), str(data["prefix"]),
+                   dict(data.get("overrides") or {}))
+
+
+def config_source(project: Project, overrides: Mapping[str, Any] | None = None) -> ConfigSource:
+    """The configuration's source in `project`, flags given (None values dropped)."""
+    raw, where = _find_table(project)
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return ConfigSource(raw, where.file, where.prefix, flags)
+
+
 def load_agent_config(project: Project, overrides: Mapping[str, Any] | None = None) -> AgentConfig:
     """The run's configuration, validated; `overrides` are command-line flags.
 
@@ -222,9 +253,7 @@ def load_agent_config(project: Project, overrides: Mapping[str, Any] | None = No
     `hours`, ...) plus `crude` (True sets `decision = "crude"`); a None value means "flag
     not given". They are checked like the file's keys, and named as `--flag`.
     """
-    raw, where = _find_table(project)
-    config = parse_agent_config(raw, where)
-    return apply_overrides(config, overrides or {}, iterations_set="iterations" in raw)
+    return config_source(project, overrides).config()
 
 
 def parse_agent_config(raw: Mapping[str, Any], where: _Where) -> AgentConfig:

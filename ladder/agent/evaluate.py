@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ladder.agent import interrupt
 from ladder.agent.anchor import key_path
 from ladder.agent.records import EvalJob, EvalResult
 from ladder.sandbox import FAILED as SANDBOX_FAILED
@@ -226,7 +227,8 @@ def run_command(
         finally:
             if report:
                 os.close(report[1])  # the trampoline holds it now: its exit is our EOF
-        returncode: int | None
+        interrupt.register(proc.pid)  # a SIGTERM to the run kills the group (interrupt.py)
+        returncode: int | None = None
         try:
             returncode = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -237,6 +239,7 @@ def run_command(
             if returncode is None or _group_alive(proc.pid):
                 kill_group(proc.pid, leader=proc)
             proc.wait()
+            interrupt.unregister(proc.pid)
         seconds = time.monotonic() - start
         log.seek(0)
         output = log.read().decode("utf-8", errors="replace")

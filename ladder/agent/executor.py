@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from ladder.agent import interrupt
 from ladder.agent.evaluate import evaluate
 from ladder.agent.records import EvalJob, EvalResult, Executor
 from ladder.errors import LadderError
@@ -105,12 +106,16 @@ class LocalExecutor:
                 result = self.runner(pinned, self.target)
             finally:
                 free.put(slot)
-            if on_result is not None:
+            # After a stop was asked for, a result may be what the stop's kill made of
+            # the evaluation: it is not reported (journaled), and a resume runs it again.
+            if on_result is not None and not interrupt.requested():
                 on_result(result)
             return result
 
         with ThreadPoolExecutor(max_workers=min(self._slots, len(jobs))) as pool:
-            return list(pool.map(one, jobs))
+            results = list(pool.map(one, jobs))
+        interrupt.check()
+        return results
 
 
 # The registry of executors, by the name `[tool.ladder.agent] executor` uses. A cluster

@@ -181,6 +181,15 @@ class MemoryWorkspace:
     def advance(self, sha: str) -> None:
         self.tip = sha
 
+    def recorded(self) -> dict[int, str]:
+        return dict(self.refs)
+
+    def noted(self) -> set[str]:
+        return set(self.notes)
+
+    def branch_tip(self) -> str:
+        return self.tip
+
     def show(self, commit: str, path: str) -> str | None:
         return self.commits.get(commit, {}).get(path)
 

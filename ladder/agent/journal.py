@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePath
 from typing import Any
 
+from ladder.agent import faults
 from ladder.errors import LadderError
 
 FIELDS = ("seq", "ts", "kind", "data", "prev", "hash")
@@ -45,6 +46,7 @@ class Problem:
     line: int
     seq: int | None
     what: str
+    torn: bool = False  # a crash's torn last line, which reopening repairs: not tampering
 
     def __str__(self) -> str:
         seq = f" (seq {self.seq})" if self.seq is not None else ""
@@ -66,6 +68,8 @@ class Journal:
         self._on_append = on_append  # anchors the chain's head outside the file (anchor.py)
         self._lock = threading.Lock()
         self._fd = -1
+        self._fault = faults.from_env()  # LADDER_FAULT: the crash tests' seam (faults.py)
+        self._appended = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -111,10 +115,16 @@ class Journal:
         }
         record["hash"] = record_hash(record)
         line = (_canonical(record) + "\n").encode("utf-8")
-        view = memoryview(line)
+        self._appended += 1
+        fault = self._fault if self._fault and self._fault.record == self._appended else None
+        if fault and fault.point == "before-append":
+            faults.die()
+        view = memoryview(line if not fault or fault.point != "mid-write" else line[: len(line) // 2])
         while view:  # os.write may write less than asked (signals, pipes): finish the line
             view = view[os.write(self._fd, view) :]
         os.fsync(self._fd)
+        if fault:
+            faults.die()
         self._seq += 1
         self._prev = record["hash"]
         if self._on_append is not None:
@@ -193,6 +203,7 @@ def verify(path: Path | str) -> list[Problem]:
                     seq if isinstance(seq, int) else None,
                     "torn tail: the last line is incomplete (a write was interrupted); "
                     "reopening the journal cuts it and records that",
+                    torn=True,
                 )
             )
         elif record is None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladder.agent import interrupt
 from ladder.agent.budget import Budget
 from ladder.agent.config import AgentConfig
 from ladder.agent.proposers.common import printable
@@ -142,9 +143,11 @@ class Run:
 
     # --- lifecycle -----------------------------------------------------------------
 
-    def start(self, baseline: str, *, evaluate: bool = True) -> None:
+    def start(self, baseline: str, *, evaluate: bool = True,
+              source: Mapping[str, Any] | None = None) -> None:
         """Journal the start and evaluate the baseline (`ladder try` skips that: its
-        first parent is evaluated alongside its first candidate anyway)."""
+        first parent is evaluated alongside its first candidate anyway). `source`: what
+        the configuration was made from, which a resume rebuilds it from (pinned.py)."""
         self.journal.append(
             "start",
             {
@@ -152,6 +155,7 @@ class Run:
                 "baseline": baseline,
                 "config": _config_dict(self.config),
                 "ts": self.started_at,
+                **({"source": dict(source)} if source is not None else {}),
             },
         )
         self.ws.start()
@@ -184,17 +188,53 @@ class Run:
         self._decision_state = state.decision_state
 
     def resume(self) -> None:
+        """Continue from the journal: a baseline or calibration cut short is finished
+        first (its journaled evaluations reused, failed ones tried again), then a
+        re-validation a kill interrupted; the derived records (refs, notes, the branch)
+        are made to match the journal."""
         self.replay()
-        self.restore_decision()
-        if not self.history:
-            raise LadderError(
-                "the run has no baseline yet",
-                where=self.run_id,
-                todo="start a new run: `ladder agent run`",
-            )
         self.journal.append(
             "resume", {"next_iteration": self.next_iteration, "evaluations_kept": len(self.evals)}
         )
+        if not self.history:
+            self.restore_decision(calibrate=False)
+            self.ws.start()
+            for key in [k for k, r in self.evals.items() if not r.ok and k.startswith(
+                    ("parent/", "it0/"))]:
+                del self.evals[key]  # a failed baseline evaluation is tried again
+            self._baseline(self.ws.baseline)
+        else:
+            self.restore_decision()
+        self._reconcile()
+        missing = self._missing_revalidation()
+        if missing:
+            self.revalidate(missing)
+
+    def _reconcile(self) -> None:
+        """Refs, verdict notes and the run's branch as the journal says: a kill between
+        a decision and its derived records loses none of them."""
+        recorded, noted = self.ws.recorded(), self.ws.noted()
+        for rec in self.journal.records():
+            data = rec.get("data")
+            if rec.get("kind") != "decision" or not isinstance(data, Mapping):
+                continue
+            sha, it = str(data["candidate"].get("commit") or ""), int(data["iteration"])
+            if sha and (recorded.get(it) != sha or sha not in noted):
+                v = data["verdict"]
+                self.ws.record(sha, it, Verdict(v["status"], tuple(v["reasons"]), v["stats"]))
+        kept = [c.commit for c in self.history if c.status in ("baseline", "keep") and c.commit]
+        if kept and self.ws.branch_tip() != kept[-1]:
+            self.ws.advance(kept[-1])
+
+    def _missing_revalidation(self) -> str:
+        """The tag of the re-validation the last keep called for, when the journal does
+        not have it (a kill fell inside it)."""
+        every = self.config.verify.revalidate_every if self.decision.revalidation_seeds else 0
+        kept = self.tally.kept
+        if not every or not kept or kept % every or self.history[-1].status != "keep":
+            return ""
+        tag = f"after {kept} keeps"
+        return "" if any(r.get("tag") == tag for r in self.revalidations) else tag
 
     def restore_decision(self, *, calibrate: bool = True) -> None:
         """A resumed run's decision rule continues from its journaled state."""
@@ -208,21 +248,42 @@ class Run:
             self._calibrate(self.history[0].commit)
 
     def loop(self) -> str:
-        """Iterate until a budget ends or the search converges; returns why it stopped."""
-        while True:
-            reason = self._halt or self._budget_left() or self._converged()
-            if reason:
-                break
-            self.iterate(self.next_iteration)
-            self.next_iteration += 1
-        if self.decision.revalidation_seeds and self.tally.kept and not self._halt:
-            self.revalidate("final")
-        learned = self.parts.learner.summary() if self.parts.learner is not None else None
-        self.journal.append(
-            "stop", {"reason": reason, "tally": dataclasses.asdict(self.tally), "learned": jsonable(learned)}
-        )
-        self.stop_reason = reason
+        """Iterate until a budget ends, the search converges or a SIGTERM/SIGINT asks
+        it to stop (interrupt.py: the iteration in flight stays pending for --resume);
+        returns why it stopped."""
+        try:
+            while True:
+                reason = self._halt or self._budget_left() or self._converged()
+                if reason:
+                    break
+                interrupt.check()
+                self.iterate(self.next_iteration)
+                self.next_iteration += 1
+            if self.decision.revalidation_seeds and self.tally.kept and not self._halt \
+                    and not self._revalidated_final():
+                self.revalidate("final")
+        except interrupt.Interrupted as exc:
+            return self.interrupted(exc)
+        self._stop(reason)
         return reason
+
+    def interrupted(self, exc: interrupt.Interrupted) -> str:
+        """Journal a stop asked for by a signal; the run resumes where it was."""
+        reason = f"{exc} (resume with `ladder agent run --resume {self.run_id}`)"
+        self._stop(reason, signal=exc.signum)
+        return reason
+
+    def _stop(self, reason: str, **extra: Any) -> None:
+        learned = self.parts.learner.summary() if self.parts.learner is not None else None
+        self.journal.append("stop", {"reason": reason, "tally": dataclasses.asdict(self.tally),
+                                     "learned": jsonable(learned), **extra})
+        self.stop_reason = reason
+
+    def _revalidated_final(self) -> bool:
+        """The final re-validation is done for today's best (a finished run resumed)."""
+        top = best(self.history, self.config)
+        return bool(self.revalidations) and self.revalidations[-1].get("tag") == "final" \
+            and self.revalidations[-1].get("commit") == top.commit
 
     def _converged(self) -> str:
         reason = self.decision.converged(self.history, self._decisions_left())
@@ -286,7 +347,8 @@ class Run:
             raise LadderError(
                 f"the baseline's evaluation failed: {bad[0].reason}",
                 where=self.config.eval,
-                todo="fix the evaluation command; its output ends with: "
+                todo="fix the evaluation command, then `ladder agent run --resume "
+                f"{self.run_id} --reconfigure` (or start a new run); its output ends with: "
                 + " / ".join(bad[0].tail.strip().splitlines()[-3:]),
             )
         base = Candidate(
@@ -479,11 +541,14 @@ class Run:
         base_tree = self.ws.checkout(PARENT_SLOT, self.history[0].commit)
         best_tree = self.ws.checkout(CANDIDATE_SLOT, top.commit)
         seeds = [derive_seed(self.config.seed, self.run_id, "revalidate", n, k) for k in range(n_seeds)]
-        jobs = self._pair_jobs(f"reval{n}/baseline", f"reval{n}/best", base_tree, best_tree, seeds)
+        # The best's results are keyed by its commit: a re-validation a kill cut short
+        # is redone for the best of its time, and never lends its results to another.
+        jobs = self._pair_jobs(f"reval{n}/baseline", f"reval{n}/{top.commit[:12]}", base_tree,
+                               best_tree, seeds)
         results = self._evaluate(None, jobs)  # no iteration: the best against the baseline
         outcome = dict(self.decision.revalidate(results[0::2], results[1::2]))
-        record = {"index": n, "tag": tag, "commit": top.commit, "iteration": top.iteration,
-                  **jsonable(outcome)}
+        record = {**jsonable(outcome), "index": n, "tag": tag, "commit": top.commit,
+                  "iteration": top.iteration}
         self.revalidations.append(record)
         self.journal.append("revalidation", record)
         flag = "" if outcome.get("replicated") else "  (NOT replicated: the gain may be noise)"
@@ -681,6 +746,9 @@ class Run:
         sha: str = "",
         results: Sequence[EvalResult] = (),
     ) -> Verdict:
+        # No decision after a stop was asked for: what the stop killed (an evaluation,
+        # a gate, the proposer's command) must not become a verdict. Pending, it resumes.
+        interrupt.check()
         metrics = mean_metrics(results) if results else {}
         effect = verdict.stats.get(
             "delta"
@@ -821,6 +889,7 @@ class Run:
 
         if todo:
             self.parts.executor.run(todo, on_result=record)
+        interrupt.check()  # whatever executor ran them: a stop leaves results missing
         return [self.evals[j.key] for j in jobs]
 
     def _message(self, it: int, description: str) -> str:

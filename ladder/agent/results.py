@@ -21,10 +21,10 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from ladder.agent.records import Candidate, Status, Verdict
 from ladder.errors import LadderError
@@ -164,23 +164,66 @@ def append_result(path: Path, row: ResultRow, metric: str) -> None:
 def append_candidate(
     path: Path, candidate: Candidate, verdict: Verdict, config: AgentConfig
 ) -> None:
-    """Append the row of a decided candidate: the loop's one call per iteration.
-    seeds and seconds come from the verdict's stats ("n", "seconds") when it has them."""
+    """Append the row of a decided candidate: the loop's one call per iteration."""
+    append_result(path, candidate_row(candidate, verdict, config.target.name), config.target.name)
+
+
+def candidate_row(candidate: Candidate, verdict: Verdict, target: str) -> ResultRow:
+    """The row of a decided candidate; seeds and seconds come from the verdict's stats
+    ("n", "seconds") when it has them."""
     seeds = verdict.stats.get("n", 0)
     seconds = verdict.stats.get("seconds", 0.0)
-    row = ResultRow.from_candidate(
+    return ResultRow.from_candidate(
         candidate,
-        config.target.name,
+        target,
         seeds=seeds if isinstance(seeds, int) else 0,
         seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0,
         reasons=verdict.reasons,
     )
-    append_result(path, row, config.target.name)
+
+
+def journal_rows(records: Iterable[Mapping[str, Any]], target: str) -> list[ResultRow]:
+    """The rows the journal's decisions make, in order: what results.tsv must hold."""
+    from ladder.agent.replay import candidate_from
+
+    rows = []
+    for rec in records:
+        data = rec.get("data")
+        if rec.get("kind") == "decision" and isinstance(data, Mapping):
+            v = data["verdict"]
+            verdict = Verdict(v["status"], tuple(v["reasons"]), v["stats"])
+            rows.append(candidate_row(candidate_from(data["candidate"]), verdict, target))
+    return rows
+
+
+def rebuild(path: Path, records: Iterable[Mapping[str, Any]], target: str) -> bool:
+    """Make results.tsv hold exactly the journal's rows (a kill after a decision and
+    before its row, a torn or edited file); True when it had to be rewritten."""
+    rows = journal_rows(records, target)
+    want = table_text(rows, target)
+    try:
+        if path.read_text(encoding="utf-8") == want:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    if not rows and not path.exists():
+        return False
+    write_results(path, rows, target)
+    return True
+
+
+def table_text(rows: Sequence[ResultRow], metric: str) -> str:
+    return "\t".join(header(metric)) + "\n" + "".join(format_row(r) + "\n" for r in rows)
+
+
+def expected_text(records: Iterable[Mapping[str, Any]], target: str) -> str:
+    """results.tsv as the journal's decisions make it."""
+    return table_text(journal_rows(records, target), target)
 
 
 def write_results(path: Path, rows: Sequence[ResultRow], metric: str) -> None:
     """Write the whole file at once (atomically), e.g. rebuilt from the journal."""
-    text = "\t".join(header(metric)) + "\n" + "".join(format_row(r) + "\n" for r in rows)
+    text = table_text(rows, metric)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8", newline="\n")
     os.replace(tmp, path)

@@ -304,6 +304,8 @@ class Workspace:
         """Where `ladder/<run>` points: the verified best so far."""
         return self.rev(f"refs/heads/{self.branch}")
 
+    branch_tip = tip  # the Worktrees Protocol's name for it
+
     def advance(self, sha: str) -> None:
         """Move `ladder/<run>` to the kept commit `sha`."""
         self._g(self.root, "update-ref", "-m", "ladder: keep", f"refs/heads/{self.branch}", sha)
@@ -626,6 +628,11 @@ class Workspace:
             return None
         data = json.loads(proc.stdout)
         return data if isinstance(data, dict) else None
+
+    def noted(self) -> set[str]:
+        """The commits that carry a verdict note (one git call, not one per commit)."""
+        out = self._g(self.root, "notes", f"--ref={NOTES_REF}", "list", check=False).stdout
+        return {line.split()[1] for line in out.splitlines() if len(line.split()) == 2}
 
     def recorded(self) -> dict[int, str]:
         """iteration -> candidate sha, from `refs/ladder/<run>/` (what a resume finds)."""

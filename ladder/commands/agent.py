@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from ladder.agent import interrupt
 from ladder.errors import LadderError
 from ladder.project import Project
 
@@ -57,18 +58,16 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
 
 def run(
     project: Project, *, resume: str | None = None, overrides: Mapping[str, Any] | None = None,
-    force: bool = False,
+    force: bool = False, reconfigure: bool = False,
 ) -> int:
-    from ladder.agent.config import load_agent_config
+    from ladder.agent.config import config_source
     from ladder.agent.runs import existing_run, new_run
     from ladder.git import has_head, run_git
 
     project.require_initialized()
-    config = load_agent_config(project, overrides)
-    _preflight(config)
     if resume is not None:
         paths = existing_run(project, resume)
-        problems = tampering(project, paths)
+        problems = tampering(project, paths, torn=False)
         if problems and not force:
             raise LadderError(
                 f"run {paths.run_id} was tampered with: {problems[0]}",
@@ -76,10 +75,20 @@ def run(
                 todo=f"`ladder agent verify {paths.run_id}` lists every problem; "
                      "`--resume ... --force` continues anyway",
             )
+        resumed = _resumed(project, paths, overrides or {}, reconfigure=reconfigure)
+        config = resumed.config
+        _preflight(config)
         the_run = open_run(project, paths, config)
-        the_run.resume()
-        print(f"ladder agent: resuming run {paths.run_id} at iteration {the_run.next_iteration}")
+        if resumed.changes:
+            the_run.journal.append("reconfigure", {
+                "source": resumed.source.as_dict() if resumed.source else None,
+                "changes": {k: list(v) for k, v in resumed.changes.items()}})
+            print(f"ladder agent: run {paths.run_id} continues with "
+                  + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in resumed.changes.items()))
     else:
+        source = config_source(project, overrides)
+        config = source.config()
+        _preflight(config)
         if not has_head(project.root):
             raise LadderError(
                 "the repository has no commit yet",
@@ -96,11 +105,43 @@ def run(
         protect_non_editable(project, config.editable)
         paths = new_run(project)
         the_run = open_run(project, paths, config)
-        head = run_git(project.root, "rev-parse", "HEAD").strip()
-        print(
-            f"ladder agent: run {paths.run_id} from {head[:8]} ({config.strategy}, {config.proposer.kind})"
-        )
-        the_run.start(head)
+    # SIGTERM and Ctrl-C stop it gracefully (interrupt.py); whatever stops it, a run
+    # leaves no worktree behind (its branch stays: --resume).
+    code = 0
+    with interrupt.handlers():
+        try:
+            if resume is not None:
+                _resume(project, paths, the_run)
+            else:
+                head = run_git(project.root, "rev-parse", "HEAD").strip()
+                print(f"ladder agent: run {paths.run_id} from {head[:8]} ({config.strategy}, "
+                      f"{config.proposer.kind})")
+                the_run.start(head, source=source.as_dict())
+            _starting_words(the_run)
+            reason = the_run.loop()
+        except interrupt.Interrupted as exc:  # during the baseline or a resume's catch-up
+            reason = the_run.interrupted(exc)
+        finally:
+            the_run.ws.cleanup()
+        if interrupt.requested():
+            code = 128 + interrupt.requested()  # the shell's convention: 130, 143
+    if the_run.history:
+        print(summary(the_run))
+    print(f"ladder agent: stopped: {reason}; records in {project.rel(paths.dir)}/")
+    return code
+
+
+def _resume(project: Project, paths: Any, the_run: Any) -> None:
+    from ladder.agent import results
+
+    the_run.resume()
+    if results.rebuild(paths.results, the_run.journal.records(), the_run.config.target.name):
+        print(f"ladder agent: {project.rel(paths.results)} rebuilt from the journal")
+    print(f"ladder agent: resuming run {paths.run_id} at iteration {the_run.next_iteration}")
+
+
+def _starting_words(the_run: Any) -> None:
+    config = the_run.config
     if not config.score:
         print(f"ladder agent: {SELF_REPORTED.format(name=config.target.name)}")
     learner = the_run.parts.learner
@@ -110,13 +151,38 @@ def run(
               f"{start['skills_loaded']} in .ladder/skills and the lessons earlier runs taught")
     elif not config.learn:
         print("ladder agent: learning off (learn = false): no skill read or written, no lesson taught")
+
+
+def _resumed(project: Project, paths: Any, flags: Mapping[str, Any], *,
+             reconfigure: bool) -> Any:
+    """The configuration run `paths` resumes under (pinned.py): the journaled one, with
+    the flags given now; an older journal without one resumes under today's."""
+    from ladder.agent.config import config_source
+    from ladder.agent.journal import read_records
+    from ladder.agent.pinned import Resumed, pinned_source, resume_config
+
+    records = read_records(paths.journal)
+    if not any(r.get("kind") == "start" for r in records):
+        raise LadderError(
+            f"run {paths.run_id} never started: its journal has no start record (it was "
+            "stopped before its first one was written)",
+            where=project.rel(paths.journal),
+            todo=f"start a new run with `ladder agent run`; remove {project.rel(paths.dir)}",
+        )
+    pinned = pinned_source(records)
     try:
-        reason = the_run.loop()
-    finally:
-        the_run.ws.cleanup()
-    print(summary(the_run))
-    print(f"ladder agent: stopped: {reason}; records in {project.rel(paths.dir)}/")
-    return 0
+        now: Any = config_source(project, flags if pinned is None else None)
+    except LadderError as exc:
+        now = exc
+    if pinned is None:
+        if isinstance(now, LadderError):
+            raise now
+        print(f"ladder agent: run {paths.run_id} has no journaled configuration (an older "
+              "ladder started it): it resumes under today's")
+        return Resumed(now.config(), None, {})
+    started = any(r.get("kind") == "baseline" for r in records)
+    return resume_config(paths.run_id, pinned, now, flags, reconfigure=reconfigure,
+                         started=started)
 
 
 def _preflight(config: Any) -> None:
@@ -225,11 +291,14 @@ def summary(the_run: Any) -> str:
 
 def status(project: Project, *, run_id: str | None = None, fmt: str = "text") -> int:
     from ladder.agent.config import load_agent_config
+    from ladder.agent.journal import read_records
     from ladder.agent.loop import best
+    from ladder.agent.pinned import pinned_source
     from ladder.agent.runs import existing_run
 
     paths = existing_run(project, run_id)
-    config = load_agent_config(project)
+    pinned = pinned_source(read_records(paths.journal))
+    config = pinned.config() if pinned is not None else load_agent_config(project)
     the_run = open_run(project, paths, config, report=lambda line: None, readonly=True)
     the_run.replay()
     if fmt == "json":
@@ -260,14 +329,16 @@ def status(project: Project, *, run_id: str | None = None, fmt: str = "text") ->
     return 0
 
 
-def tampering(project: Project, paths: Any) -> list[str]:
+def tampering(project: Project, paths: Any, *, torn: bool = True) -> list[str]:
     """Everything that says run `paths` was tampered with: a broken hash chain, a journal
-    that does not end where its anchor says, refs that disagree with the journal."""
+    that does not end where its anchor says, refs that disagree with the journal.
+    `torn`: name a torn last line too (what a kill mid-write leaves; a resume repairs it)."""
     from ladder.agent.anchor import check as check_anchor
     from ladder.agent.journal import read_records
     from ladder.agent.journal import verify as verify_journal
 
-    problems = [f"{project.rel(paths.journal)}: {p}" for p in verify_journal(paths.journal)]
+    problems = [f"{project.rel(paths.journal)}: {p}" for p in verify_journal(paths.journal)
+                if torn or not p.torn]
     records = read_records(paths.journal)
     problems += check_anchor(project.root, paths.run_id, records)
     problems += _ref_problems(project, paths.run_id, records)

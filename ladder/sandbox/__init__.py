@@ -67,6 +67,11 @@ class Sandbox(Protocol):
 def trampoline(argv: Sequence[str], spec: dict[str, object]) -> list[str]:
     # -I -S: no site-packages, no PYTHON* variables of the user's: a fast start, and
     # nothing from the candidate's environment runs before the sandbox exists.
+    # `parent`: what it runs dies with this process (enter.py: PR_SET_PDEATHSIG). Only
+    # for an evaluation (it has a report descriptor): ladder starts it itself, while a
+    # hook's trampoline is started by git, whose pid this is not.
+    if "report_fd" in spec:
+        spec = {**spec, "parent": os.getpid()}
     return [sys.executable, "-I", "-S", str(ENTER), json.dumps(spec), "--", *argv]
 
 

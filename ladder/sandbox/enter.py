@@ -23,7 +23,11 @@ runs the command unconfined (it fails closed).
 
 With `report_fd` in its spec (also without confinement, `confine: false`) it does not
 exec the command but runs it as a child and reports the child's peak memory on that
-file descriptor (`_child`).
+file descriptor (`_child`). Then nothing it runs outlives ladder: with `parent` in its
+spec it asks for SIGTERM when ladder dies (a `kill -9` included, PR_SET_PDEATHSIG), and
+stops every descendant on it. In a sandbox the child is the first process of its PID
+namespace, whose end ends the rest; without one this process is a child subreaper, so a
+process that left the group (a daemon) is still its descendant and is stopped too.
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ import struct
 import sys
 from collections.abc import Iterator, Sequence
 
+PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWUSER = 0x10000000
@@ -186,7 +192,48 @@ def confine(writable: Sequence[str], hidden: Sequence[str], network: bool,
     _map(uid, 0, gid, 0)
 
 
-def _child(command: list[str], report_fd: int | None) -> int:
+def _descendants(pid: int) -> list[int]:
+    """Every living descendant of `pid`, parents before children (/proc's children
+    lists; with this process a subreaper, orphans are children of it)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{current}/task"):
+                with contextlib.suppress(OSError), open(f"/proc/{current}/task/{task}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+                    found += kids
+                    todo += kids
+    return found
+
+
+def _kill_tree() -> None:
+    """SIGKILL every descendant of this process (looked for again until none is left:
+    one may fork while we kill)."""
+    for _ in range(50):
+        pids = _descendants(os.getpid())
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:  # reap what died, so it leaves the lists
+                pass
+
+
+def _watch_parent(parent: int | None) -> None:
+    """SIGTERM to this process when ladder (`parent`) dies; when it already has, exit."""
+    if parent is None:
+        return
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the request was made
+        sys.exit(FAILED)
+
+
+def _child(command: list[str], report_fd: int | None, confined: bool = True,
+           parent: int | None = None) -> int:
     """Run `command` as a child -- in a sandbox, the first process of its PID namespace
     -- and exit as it exits. With `report_fd`, write its peak resident memory (KiB, from
     `wait4`) there, a descriptor the child never holds: a number the command cannot
@@ -195,11 +242,20 @@ def _child(command: list[str], report_fd: int | None) -> int:
     # Not dumpable: /proc/<this>/fd (the report's descriptor) is closed to the command,
     # which runs as the same user (in a sandbox, in the same namespaces).
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    if not confined:
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    _watch_parent(parent)
+    me = os.getpid()
     pid = os.fork()
     if pid == 0:
         try:
             if report_fd is not None:
                 os.close(report_fd)
+            # This process dying (SIGKILL, which it cannot handle) takes the command
+            # with it; in a PID namespace the command's end ends every process it left.
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() not in (me, 0):  # 0: its parent is outside its PID namespace
+                os._exit(FAILED)
             os.execvp(command[0], command)
         except OSError as exc:
             sys.stderr.write(f"ladder sandbox: cannot run {command[0]}: {exc}\n")
@@ -209,9 +265,13 @@ def _child(command: list[str], report_fd: int | None) -> int:
     def stop(*_: object) -> None:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+        if not confined:
+            _kill_tree()
 
     signal.signal(signal.SIGTERM, stop)
     _, status, usage = os.wait4(pid, 0)
+    if not confined:
+        _kill_tree()  # what the command left running (the orphans came to this process)
     if report_fd is not None:
         with contextlib.suppress(OSError):
             os.write(report_fd, f"{usage.ru_maxrss}\n".encode())
@@ -240,8 +300,10 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"ladder sandbox: cannot confine the command: {exc}\n")
         return FAILED
     report_fd = spec.get("report_fd")
+    parent = spec.get("parent")
     if confining or isinstance(report_fd, int):  # a new PID namespace needs the fork
-        return _child(command, report_fd if isinstance(report_fd, int) else None)
+        return _child(command, report_fd if isinstance(report_fd, int) else None, confining,
+                      parent if isinstance(parent, int) else None)
     try:
         os.execvp(command[0], command)
     except OSError as exc:

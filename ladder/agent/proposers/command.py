@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from ladder.agent import interrupt
 from ladder.agent.config import ProposerSpec
 from ladder.agent.evaluate import ladders_secrets
 from ladder.agent.proposers.common import (
@@ -130,6 +131,7 @@ class CommandProposer:
             errors="replace",
             start_new_session=True,
         )
+        interrupt.register(proc.pid, signal.SIGKILL)  # a SIGTERM to the run stops it at once
         try:
             stdout, stderr = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
@@ -138,6 +140,8 @@ class CommandProposer:
                 proc.communicate(timeout=5)  # a child that left the group may hold the pipes
             self.last_error = f"command timed out after {self.timeout:g} s"
             return None
+        finally:
+            interrupt.unregister(proc.pid)
         self.last_output = _tail(stdout + stderr)
         if proc.returncode == SANDBOX_FAILED and "ladder sandbox: " in stderr:
             self.last_error = (f"the {ctx.sandbox} sandbox could not be built: "
