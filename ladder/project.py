@@ -14,6 +14,7 @@ from typing import Any
 from ladder import _toml
 from ladder.errors import LadderError
 from ladder.git import find_root
+from ladder.rules.base import MAX_PARSE_BYTES
 
 LADDER_DIR = ".ladder"
 HOOK_ID = "ladder-check"
@@ -28,12 +29,13 @@ class Config:
     )  # level 2; first always, others when present
     hook_budget_ms: int = 3000  # a level-5 rule must check the whole tree within this
     exclude: tuple[str, ...] = (".ladder/**",)  # never checked
+    max_parse_bytes: int = MAX_PARSE_BYTES  # a larger Python file is refused by libcst rules
     extra: dict[str, Any] = field(
         default_factory=dict
     )  # sub-tables owned by other parts (agent, skills)
 
 
-_KNOWN = {"lessons_doc", "agent_files", "hook_budget_ms", "exclude"}
+_KNOWN = {"lessons_doc", "agent_files", "hook_budget_ms", "exclude", "max_parse_bytes"}
 _SUBTABLES = {"agent", "skills", "verify"}
 
 
@@ -57,11 +59,12 @@ def parse_config(raw: dict[str, Any], where: str) -> Config:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise LadderError(f"key {key!r} must be a list of strings", where=where)
             kwargs[key] = tuple(value)
-    if "hook_budget_ms" in raw:
-        value = raw["hook_budget_ms"]
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise LadderError("key 'hook_budget_ms' must be a positive integer", where=where)
-        kwargs["hook_budget_ms"] = value
+    for key in ("hook_budget_ms", "max_parse_bytes"):
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise LadderError(f"key {key!r} must be a positive integer", where=where)
+            kwargs[key] = value
     extra = {k: raw[k] for k in _SUBTABLES if k in raw}
     return Config(**kwargs, extra=extra)
 

@@ -125,3 +125,38 @@ def test_usage_error_exits_2(project: Path) -> None:
     proc = ladder(project, "promote")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def _enforce_no_eval(project: Path) -> None:
+    from ladder.lesson import Lesson, Rule
+    from ladder.project import Project
+    from ladder.store import save_lesson
+
+    save_lesson(Project(project), Lesson("no-eval", "No eval", "why", level=5, paths=("**/*.py",),
+                                         rule=Rule("forbid-call", {"name": "eval"})))
+
+
+def test_python_file_over_the_parse_limit_is_one_line(project: Path) -> None:
+    """Issue 12, part 2: a generated 6 MB module cost the hook 3.1 GB; a file over
+    `max_parse_bytes` is refused in one line before anything is parsed (fail closed)."""
+    _enforce_no_eval(project)
+    write(project, ".ladder/config.toml", "max_parse_bytes = 2000\n")
+    write(project, "gen/big_pb.py", "x = eval(y)\n" * 200)  # 2,400 bytes
+    line = one_line_error(ladder(project, "check", "--hook", "--", "gen/big_pb.py"))
+    assert line.startswith("ladder: error: gen/big_pb.py: 2.4 KB is over the 2.0 KB limit")
+    assert "add it to `exclude`" in line and "raise `max_parse_bytes`" in line
+    one_line_error(ladder(project, "check", "--ci"))  # the whole tree too
+    # Both ways out the line names work.
+    write(project, ".ladder/config.toml", 'exclude = [".ladder/**", "gen/**"]\nmax_parse_bytes = 2000\n')
+    assert ladder(project, "check", "--hook", "--", "gen/big_pb.py").returncode == 0
+    write(project, ".ladder/config.toml", "max_parse_bytes = 3000\n")
+    proc = ladder(project, "check", "--hook", "--", "gen/big_pb.py")
+    assert proc.returncode == 1 and "gen/big_pb.py:200:5" in proc.stdout
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "true", '"1 MB"'])
+def test_max_parse_bytes_must_be_a_positive_integer(project: Path, value: str) -> None:
+    _enforce_no_eval(project)
+    write(project, ".ladder/config.toml", f"max_parse_bytes = {value}\n")
+    line = one_line_error(ladder(project, "check"))
+    assert "config.toml" in line and "'max_parse_bytes' must be a positive integer" in line

@@ -332,3 +332,83 @@ def test_walk_survives_deep_nesting() -> None:
     code = "x = " + " + ".join(["1"] * 1200) + "\n"
     found = run(*FORBID_EVAL, code + "eval(x)\n")
     assert lines(found) == [2]
+
+
+# --- bounded cost per file (issue 12, part 2) -----------------------------------------
+# libcst's tree costs ~650 bytes per byte of source: a generated 6 MB module took 4 GB.
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[cst.Module]:
+    parsed: list[cst.Module] = []
+    real = cst.parse_module
+
+    def counting(source: str, *args: Any, **kw: Any) -> cst.Module:
+        parsed.append(real(source, *args, **kw))
+        return parsed[-1]
+
+    monkeypatch.setattr(cst, "parse_module", counting)
+    return parsed
+
+
+def test_file_over_the_parse_limit_is_refused_before_any_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = _counting_parses(monkeypatch)
+    files = {"a_small.py": "x = 1\n", "gen/big_pb.py": "é = 1\n" * 20, "gen/more_pb.py": "y = 2\n" * 30}
+    # 20 lines of 7 UTF-8 bytes (6 characters): the limit is on bytes, as on disk.
+    request = CheckRequest(Path("."), sorted(files), contents=files, max_parse_bytes=139)
+    with pytest.raises(LadderError) as info:
+        check(request, [lesson(*FORBID_EVAL)])
+    line = info.value.line()
+    assert line.startswith("ladder: error: gen/big_pb.py: 140 bytes is over the 139 bytes limit")
+    assert "max_parse_bytes = 139" in line and "(1 more file(s) over it)" in line
+    assert "`exclude`" in line and "raise `max_parse_bytes`" in line
+    assert parsed == []  # not even the small file that comes first
+
+
+def test_file_at_the_parse_limit_is_checked() -> None:
+    code = "eval(x)\n"
+    request = CheckRequest(Path("."), ["m.py"], contents={"m.py": code}, max_parse_bytes=len(code))
+    assert lines(check(request, [lesson(*FORBID_EVAL)])) == [1]
+
+
+def test_parse_limit_applies_only_to_files_a_libcst_rule_reads(tmp_path: Path) -> None:
+    big = "x = 1\n" * 100
+    write(tmp_path, "notes.txt", big)
+    write(tmp_path, "vendor/big.py", big)
+    write(tmp_path, "src/ok.py", "eval(x)\n")
+    request = CheckRequest(tmp_path, ["notes.txt", "src/ok.py", "vendor/big.py"], max_parse_bytes=100)
+    found = check(request, [lesson(*FORBID_EVAL, paths=("src/**",))])
+    assert [(f.path, f.line) for f in found] == [("src/ok.py", 1)]
+    assert check(request, [lesson(*FORBID_EVAL)], exclude=("vendor/**",)) == found
+    with pytest.raises(LadderError) as info:
+        check(request, [lesson(*FORBID_EVAL)])
+    assert info.value.where == "vendor/big.py" and info.value.what.startswith("600 bytes")  # on disk
+
+
+def test_one_tree_alive_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory bound is the largest file's tree, not the sum: each tree is freed
+    (by reference counting, not a later garbage collection) before the next parse."""
+    import gc
+
+    def trees() -> int:  # libcst nodes have __slots__ and no weak references
+        return sum(type(o) is cst.Module for o in gc.get_objects())
+
+    gc.collect()
+    before = trees()
+    alive: list[int] = []
+    real = cst.parse_module
+
+    def counting(source: str, *args: Any, **kw: Any) -> cst.Module:
+        alive.append(trees() - before)
+        return real(source, *args, **kw)
+
+    monkeypatch.setattr(cst, "parse_module", counting)
+    files = {f"m{i}.py": f"def f{i}():\n    return eval(x)\n" for i in range(5)}
+    gc.disable()  # so a tree kept alive by a cycle cannot be freed by luck
+    try:
+        found = check(CheckRequest(Path("."), sorted(files), contents=files),
+                      [lesson(*FORBID_EVAL), lesson(*REQUIRE, lesson_id="r")])
+    finally:
+        gc.enable()
+    assert len(found) == 5  # findings keep positions, never trees
+    assert alive == [0] * 5
+    assert trees() == before

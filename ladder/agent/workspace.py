@@ -18,6 +18,7 @@ advances only to kept commits.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -35,6 +36,7 @@ from ladder.agent.records import CommitOutcome, Damage, Proposal, Verdict
 from ladder.errors import LadderError
 from ladder.globs import matches
 from ladder.lesson import Lesson
+from ladder.project import Config
 from ladder.sandbox import SANDBOXES, Confinement, git_pointer, special_files
 
 AGENT_NAME = "ladder agent"
@@ -252,7 +254,6 @@ class Workspace:
         self.baseline = self.rev(baseline)
         self.editable = tuple(editable)
         self._lessons: list[Lesson] | None = None
-        self._exclude: tuple[str, ...] | None = None
         # The sandbox the hooks of ladder's own commits run in (the loop sets it): they
         # run the user's tools -- a test suite importing the candidate's code, a type
         # checker loading a plugin a proposal wrote -- on what a proposer wrote.
@@ -513,21 +514,24 @@ class Workspace:
 
     def exclude(self) -> tuple[str, ...]:
         """The `exclude` globs of the baseline's configuration (pinned like the lessons)."""
-        if self._exclude is None:
-            from ladder import _toml
-            from ladder.project import Config, parse_config
+        return self._baseline_config.exclude
 
-            config = Config()
-            own = self.show(self.baseline, ".ladder/config.toml")
-            pyproject = self.show(self.baseline, "pyproject.toml")
-            if own is not None:
-                config = parse_config(_toml.loads(own, ".ladder/config.toml"), ".ladder/config.toml")
-            elif pyproject is not None:
-                table = _toml.loads(pyproject, "pyproject.toml").get("tool", {}).get("ladder", {})
-                if isinstance(table, dict):
-                    config = parse_config(table, "pyproject.toml:[tool.ladder]")
-            self._exclude = config.exclude
-        return self._exclude
+    @functools.cached_property
+    def _baseline_config(self) -> Config:
+        """`[tool.ladder]` as the baseline has it: what the candidate's commit is checked
+        under cannot be changed by the candidate."""
+        from ladder import _toml
+        from ladder.project import parse_config
+
+        own = self.show(self.baseline, ".ladder/config.toml")
+        pyproject = self.show(self.baseline, "pyproject.toml")
+        if own is not None:
+            return parse_config(_toml.loads(own, ".ladder/config.toml"), ".ladder/config.toml")
+        if pyproject is not None:
+            table = _toml.loads(pyproject, "pyproject.toml").get("tool", {}).get("ladder", {})
+            if isinstance(table, dict):
+                return parse_config(table, "pyproject.toml:[tool.ladder]")
+        return Config()
 
     def show(self, commit: str, path: str) -> str | None:
         """The text of `path` at `commit`, or None when it does not exist there."""
@@ -559,7 +563,8 @@ class Workspace:
         changes = git.changes_between(tree, parent, sha)
         files = [c.path for c in changes if c.status != "D" and (tree / c.path).is_file()]
         request = CheckRequest(root=tree, files=files, changes=changes, agent=True,
-                               code_root=self.root)
+                               code_root=self.root,
+                               max_parse_bytes=self._baseline_config.max_parse_bytes)
         try:
             findings = check(request, lessons, exclude=self.exclude())
         except LadderError as exc:  # a crashing rule fails closed

@@ -160,7 +160,8 @@ def run(
     findings: list[Finding] = []
     if lessons:
         request = CheckRequest(root=project.root, files=chosen, changes=changes,
-                               code_root=_agent_code_root(project))
+                               code_root=_agent_code_root(project),
+                               max_parse_bytes=project.config.max_parse_bytes)
         findings = check(request, lessons, exclude=project.config.exclude)
     blocking = frozenset({4, 5} if ci else {5})
     by_id = {x.id: x for x in lessons}

@@ -229,7 +229,8 @@ def check_edits(project: Project, lessons: Sequence[Lesson], edits: Sequence[Pen
     contents = {e.path: e.content for e in edits if e.content is not None}
     changes = [Change(e.status, e.path, e.old_path) for e in edits]
     request = CheckRequest(
-        root=project.root, files=list(contents), changes=changes, contents=contents, agent=True
+        root=project.root, files=list(contents), changes=changes, contents=contents, agent=True,
+        max_parse_bytes=project.config.max_parse_bytes,
     )
     return check(request, lessons, exclude=project.config.exclude)
 

@@ -18,6 +18,13 @@ from ladder.findings import Finding
 from ladder.git import Change
 from ladder.lesson import Case, Lesson
 
+# The largest Python file the libcst rules parse. libcst's tree costs ~650 bytes of memory
+# per byte of source: a generated 6 MB file took 3.9 GB and ~1 min to parse, and a commit
+# hook with it 3.1 GB and 95 s of CPU (issue 12, part 2). At 1 MB (semgrep's own default
+# limit) the check stays under ~0.7 GB while hand-written modules, rarely over 500 KB,
+# pass. `[tool.ladder] max_parse_bytes` changes it.
+MAX_PARSE_BYTES = 1_000_000
+
 
 @dataclass(frozen=True)
 class CheckRequest:
@@ -37,11 +44,18 @@ class CheckRequest:
     # the user's repository, never the checkout a process ladder does not trust wrote:
     # a module there would run in ladder's own process.
     code_root: Path | None = None
+    max_parse_bytes: int = MAX_PARSE_BYTES  # larger files are refused, never parsed
 
     def read(self, path: str) -> str:
         if self.contents is not None and path in self.contents:
             return self.contents[path]
         return (self.root / path).read_text(encoding="utf-8", errors="replace")
+
+    def size(self, path: str) -> int:
+        """The file's size in bytes, without reading it (in memory: its UTF-8 length)."""
+        if self.contents is not None and path in self.contents:
+            return len(self.contents[path].encode("utf-8", errors="replace"))
+        return (self.root / path).stat().st_size
 
 
 class Template(Protocol):

@@ -13,6 +13,9 @@ the hook's budget is "at most 1.5x a bare parse" (bench/check_latency.py). Trivi
 walked too as soon as some check asks for a trivia node type (`visit_Comment`). The loop
 is iterative, so deeply nested expressions cannot hit the recursion limit.
 
+A file over `max_parse_bytes` is refused before any file is parsed: libcst's tree costs
+~650 bytes per byte of source, so a generated 6 MB module took 3.9 GB (issue 12).
+
 libcst is imported inside `run`, never at module import: the registry imports this
 module and a commit touching no Python file must not pay ~100 ms for libcst.
 """
@@ -36,6 +39,9 @@ from ladder.rules.nesting import too_deep
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 PARSE_ERROR = "parse-error"
+# Peak memory of libcst's tree per byte of source, measured on generated code (a 6 MB
+# file: ~4 GB, bench/check_memory.py); only to say what a refused file would have cost.
+PARSE_COST = 660
 
 # Fields that only ever hold whitespace, comments and punctuation.
 TRIVIA_FIELDS = frozenset(
@@ -133,10 +139,22 @@ def _fields(cls: type[Any], trivia: bool) -> tuple[str, ...]:
     return names
 
 
+# Is a value of this type a node (per node base)? `isinstance(value, CSTNode)` goes
+# through ABCMeta's Python-level __instancecheck__; a dict lookup by type halved the walk,
+# which is most of what ladder adds to the parse (bench/check_memory.py, 5,000 files).
+_IS_NODE: dict[type[Any], dict[type[Any], bool]] = {}
+
+
+def _learn(known: dict[type[Any], bool], value: Any, node_base: type[Any]) -> bool:
+    found = known[type(value)] = isinstance(value, node_base)
+    return found
+
+
 def walk(module: Any, dispatcher: Dispatcher, node_base: type[Any]) -> None:
     """Visit `module` and its descendants in source order, leaving each after its children."""
     trivia = dispatcher.wants_trivia()
     leave = dispatcher.leave
+    known = _IS_NODE.setdefault(node_base, {})
     stack: list[Any] = [module]
     while stack:
         node = stack.pop()
@@ -149,10 +167,16 @@ def walk(module: Any, dispatcher: Dispatcher, node_base: type[Any]) -> None:
         children: list[Any] = []
         for name in _fields(type(node), trivia):
             value = getattr(node, name)
-            if isinstance(value, node_base):
+            kind = type(value)
+            if kind is tuple or kind is list:
+                for item in value:
+                    hit = known.get(type(item))
+                    if hit or (hit is None and _learn(known, item, node_base)):
+                        children.append(item)
+                continue
+            hit = known.get(kind)
+            if hit or (hit is None and _learn(known, value, node_base)):
                 children.append(value)
-            elif type(value) is tuple or type(value) is list:
-                children.extend(v for v in value if isinstance(v, node_base))
         children.reverse()
         stack.extend(children)
 
@@ -178,14 +202,53 @@ class LibcstEngine:
 
     def run(self, lessons: Sequence[Lesson], request: CheckRequest) -> list[Finding]:
         compiled = _compile(lessons, request.code_root or request.root)
-        findings: list[Finding] = []
+        todo: list[tuple[str, list[Compiled]]] = []
         for path in request.files:
             if not path.endswith(PYTHON_SUFFIXES):
                 continue
             applicable = [c for c in compiled if matches(path, c.lesson.paths)]
             if applicable:
-                findings.extend(check_file(request, path, applicable))
+                todo.append((path, applicable))
+        # Every size before any parse: a whole-tree check refuses at once, not after
+        # parsing the files that come before the generated one.
+        refuse_too_large(request, [path for path, _ in todo])
+        findings: list[Finding] = []
+        for path, applicable in todo:
+            findings.extend(check_file(request, path, applicable))
         return findings
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("MB", 10**6), ("KB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def refuse_too_large(request: CheckRequest, paths: Sequence[str]) -> None:
+    """LadderError naming the first of `paths` over `request.max_parse_bytes`.
+
+    Fail closed, in one line rather than a finding per lesson: the file cannot be shown
+    to respect any rule, and what fixes it is configuration (exclude generated code, or
+    raise the limit), not the code a finding would point at.
+    """
+    limit = request.max_parse_bytes
+    over = [(path, size) for path in paths if (size := request.size(path)) > limit]
+    if not over:
+        return
+    path, size = over[0]
+    shown, cap = _size(size), _size(limit)
+    if shown == cap:  # "1.0 MB is over the 1.0 MB limit" says nothing
+        shown, cap = f"{size} bytes", f"{limit} bytes"
+    more = f" ({len(over) - 1} more file(s) over it)" if len(over) > 1 else ""
+    raise LadderError(
+        f"{shown} is over the {cap} limit of the libcst rules "
+        f"(max_parse_bytes = {limit}; a parse takes ~{PARSE_COST}x a file's size in "
+        f"memory), so it is not checked{more}",
+        where=path,
+        todo="if it is generated, add it to `exclude` in [tool.ladder]; "
+        "to check it anyway, raise `max_parse_bytes`",
+    )
 
 
 def _crash(check: Any, lesson: Lesson, path: str, exc: BaseException) -> RuleCrash:
