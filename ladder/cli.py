@@ -32,6 +32,10 @@ def cli() -> None:
 
 AGENT_CHOICE = click.Choice(["claude", "codex", "aider", "cursor"])
 AGENT_HELP = "Also set up this coding agent (repeatable): claude, codex, aider, cursor."
+NO_STAGE_HELP = (
+    "Do not `git add` what ladder wrote; print the `git add` to run instead "
+    "(pre-commit refuses to run while its config is unstaged)."
+)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -39,14 +43,16 @@ AGENT_HELP = "Also set up this coding agent (repeatable): claude, codex, aider, 
     "--no-hooks", is_flag=True, help="Do not install the git hooks (CI, read-only checkouts)."
 )
 @click.option("--agent", "agents", multiple=True, type=AGENT_CHOICE, help=AGENT_HELP)
-def init(no_hooks: bool, agents: tuple[str, ...]) -> int:
+@click.option("--no-stage", is_flag=True, help=NO_STAGE_HELP)
+def init(no_hooks: bool, agents: tuple[str, ...], no_stage: bool) -> int:
     """Create .ladder/, LESSONS.md, the AGENTS.md block, the pre-commit config and hooks.
 
-    Safe to run twice: existing lessons and user content are kept.
+    Only adds: a LESSONS.md or AGENTS.md of yours gets a managed block, the pre-commit
+    config gets lines, modes are kept. Safe to run twice. What it wrote is staged.
     """
     from ladder.commands import init as cmd
 
-    return cmd.run(_project(), install_hooks=not no_hooks, agents=agents)
+    return cmd.run(_project(), install_hooks=not no_hooks, agents=agents, stage=not no_stage)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -548,14 +554,16 @@ def hooks() -> None:
 
 @hooks.command("install", context_settings=CONTEXT)
 @click.option("--agent", "agents", multiple=True, type=AGENT_CHOICE, help=AGENT_HELP)
-def hooks_install(agents: tuple[str, ...]) -> int:
+@click.option("--no-stage", is_flag=True, help=NO_STAGE_HELP)
+def hooks_install(agents: tuple[str, ...], no_stage: bool) -> int:
     """Add the ladder hook to .pre-commit-config.yaml and install the git hooks.
 
     With --agent, also merge ladder's guard or rules into that agent's own configuration.
+    What it wrote is staged.
     """
     from ladder.commands import hooks as cmd
 
-    return cmd.install(_project(), agents=agents)
+    return cmd.install(_project(), agents=agents, stage=not no_stage)
 
 
 @hooks.command("status", context_settings=CONTEXT)

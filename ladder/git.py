@@ -150,3 +150,24 @@ def status_paths(porcelain_z: str) -> list[str]:
             out.append(fields[i])
             i += 1
     return out
+
+
+def unstaged_paths(root: Path) -> frozenset[str]:
+    """Files whose working copy differs from the index, and untracked files git does not
+    ignore: the user's work in progress, which ladder never stages."""
+    changed = run_git(root, "diff", "--name-only", "-z")  # run at the root: root-relative
+    untracked = run_git(root, "ls-files", "-z", "--others", "--exclude-standard")
+    return frozenset(p for p in [*changed.split("\0"), *untracked.split("\0")] if p)
+
+
+def ignored_paths(root: Path, paths: list[str]) -> frozenset[str]:
+    """Those of `paths` that git ignores (tracked files never count as ignored)."""
+    if not paths:
+        return frozenset()
+    out = run_git(root, "check-ignore", "-z", "--", *paths, check=False)  # exit 1: none
+    return frozenset(p for p in out.split("\0") if p)
+
+
+def add(root: Path, paths: list[str]) -> None:
+    if paths:
+        run_git(root, "add", "--", *paths)

@@ -12,7 +12,8 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -119,9 +120,21 @@ def new_id(project: Project, title: str) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
+    """Replace `path` with `text` (UTF-8, newlines as given) so that no reader ever sees
+    half of it.
+
+    A file that exists keeps its mode: a user's AGENTS.md at 644 stays 644 (it became
+    600, issue 13). A new file gets the mode `open()` would give it under the umask.
+    A symlink at `path` is replaced, never written through (a link planted in a tree
+    must not steer a write elsewhere): callers that mean to follow a user's link
+    resolve it first, as the AGENTS.md/CLAUDE.md writer does.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = _temp_beside(path)
     try:
+        mode = _mode(path)
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.replace(tmp, path)
@@ -129,3 +142,25 @@ def atomic_write(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _mode(path: Path) -> int | None:
+    """The permission bits of the file at `path`; None when there is none."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return None
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new, empty temporary file next to `path`, created with mode 0o666 so that the
+    kernel applies the umask (`tempfile.mkstemp` always makes 0o600, and reading the
+    umask means setting it, which races with other threads)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")

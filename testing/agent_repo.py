@@ -49,14 +49,14 @@ PROTECT_ID = "protect-evaluator"
 
 # A second local pre-commit hook that makes every commit take `seconds` while the file
 # `marker` exists (for killing the loop while `git commit` runs).
-# `language: unsupported` is pre-commit >= 4.4's `system`.
+# `language: system`: every pre-commit from 3.2 on accepts it (4.4 renamed it `unsupported`, which 3.x rejects).
 SLOW_HOOK = """\
   - repo: local
     hooks:
       - id: slow-commit
         name: slow commit
         entry: {python} -c "import os, time; os.path.exists({marker!r}) and time.sleep({seconds})"
-        language: unsupported
+        language: system
         pass_filenames: false
         always_run: true
 """

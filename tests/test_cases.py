@@ -50,6 +50,19 @@ def test_generated_cases_pass(template: str, args: dict[str, Any]) -> None:
     assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
 
 
+def test_require_call_cases_prove_it_skips_stubs() -> None:
+    """The template's own allow cases carry each kind of stub (issue 13), so `ladder test`
+    on every require-call lesson proves the stubs pass."""
+    from ladder.rules.registry import TEMPLATES
+
+    _, allow = TEMPLATES["require-call"].generated_cases({"function": "generate", "calls": "check"})
+    codes = [case.code for case in allow]
+    assert any("@overload" in code for code in codes)
+    assert any("(Protocol)" in code for code in codes)
+    assert any(code.rstrip().endswith("...") and "overload" not in code for code in codes)
+    assert all(r.ok for r in run_cases([lesson("l", "require-call", {"function": "generate", "calls": "check"})]))
+
+
 def test_failing_cases_say_what_went_wrong() -> None:
     rule = lesson(
         "no-eval", "forbid-call", {"name": "eval"},

@@ -19,7 +19,10 @@ BLACK = {"repo": "https://github.com/psf/black", "rev": "24.1.0", "hooks": [USER
 
 
 def _ours() -> dict[str, object]:
-    return {"repo": "local", "hooks": [precommit.hook_dict(precommit.hook_language())]}
+    return {"repo": "local", "hooks": [precommit.hook_dict()]}
+
+
+DEFAULT_STAGES = {"default_stages": list(precommit.STAGES_BUT_PUSH)}
 
 
 def _load(root: Path) -> dict[str, object]:
@@ -29,12 +32,12 @@ def _load(root: Path) -> dict[str, object]:
 
 
 def _only_inserted(old: str, new: str) -> bool:
-    """`new` is `old` with one run of lines inserted and nothing else changed."""
+    """`new` is `old` with lines inserted and nothing else changed."""
     import difflib
 
     matcher = difflib.SequenceMatcher(a=old.splitlines(), b=new.splitlines(), autojunk=False)
-    edits = [op[0] for op in matcher.get_opcodes() if op[0] != "equal"]
-    return edits == ["insert"]
+    edits = {op[0] for op in matcher.get_opcodes() if op[0] != "equal"}
+    return edits == {"insert"}
 
 
 # --- ensure_config -------------------------------------------------------------------
@@ -42,18 +45,19 @@ def _only_inserted(old: str, new: str) -> bool:
 
 def test_ensure_config_creates_a_valid_config(repo: Path) -> None:
     assert precommit.ensure_config(Project(repo)) is True
-    assert _load(repo) == {"repos": [_ours()]}
+    assert _load(repo) == {"repos": [_ours()], **DEFAULT_STAGES}
     hook = _ours()["hooks"][0]  # type: ignore[index]
     assert hook["always_run"] is True and hook["require_serial"] is True
     assert hook["stages"] == ["pre-commit", "pre-push"]
     assert hook["entry"] == "ladder check --hook --"
 
 
-def test_hook_language_follows_the_installed_pre_commit() -> None:
-    import importlib.metadata
-
-    major, minor = (int(x) for x in importlib.metadata.version("pre-commit").split(".")[:2])
-    assert precommit.hook_language() == ("unsupported" if (major, minor) >= (4, 4) else "system")
+def test_hook_language_is_one_every_supported_pre_commit_accepts(repo: Path) -> None:
+    """`system`, whatever pre-commit is installed here: the config is shared, and pre-commit
+    3.x rejects `unsupported` (>= 4.4's name), failing every hook of a teammate on 3.8."""
+    precommit.ensure_config(Project(repo))
+    assert "      language: system\n" in (repo / precommit.CONFIG).read_text(encoding="utf-8")
+    assert precommit.hook_dict()["language"] == "system"
 
 
 def test_created_config_passes_pre_commit_validation(repo: Path) -> None:
@@ -116,12 +120,61 @@ def test_ensure_config_merges_as_text_keeping_user_content(
     old_repos = parsed.get("repos") or []
     assert isinstance(old_repos, list)
     assert merged["repos"] == [*old_repos, _ours()]
+    added = {} if "default_stages" in parsed else DEFAULT_STAGES
     assert {k: v for k, v in merged.items() if k != "repos"} == {
-        k: v for k, v in parsed.items() if k != "repos"
+        **{k: v for k, v in parsed.items() if k != "repos"}, **added
     }
     assert "rewritten" not in capsys.readouterr().err
     assert precommit.ensure_config(Project(repo)) is False
     assert path.read_bytes().decode() == new_text, "idempotent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("default_stages: [pre-commit, pre-push]\nrepos: []\n", id="own-default-stages"),
+        pytest.param("default_install_hook_types: [pre-commit, pre-push]\nrepos:\n", id="installs-pre-push"),
+    ],
+)
+def test_default_stages_is_left_to_a_user_who_chose_where_hooks_run(repo: Path, text: str) -> None:
+    write(repo, precommit.CONFIG, text)
+    precommit.ensure_config(Project(repo))
+    assert _load(repo).get("default_stages") == yaml.safe_load(text).get("default_stages")
+
+
+@pytest.mark.usefixtures("pc_home")
+def test_default_stages_is_not_added_when_pre_push_already_runs_the_users_hooks(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    write(repo, precommit.CONFIG, "repos: []\n")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"],
+                   cwd=repo, capture_output=True, check=True)
+    precommit.ensure_config(Project(repo))
+    assert "default_stages" not in _load(repo)
+
+
+def test_default_stages_keeps_stage_less_hooks_everywhere_but_pre_push(repo: Path) -> None:
+    """pre-commit runs a hook without `stages` at every stage when `default_stages` is unset;
+    ladder's pre-push install must not add `git push` to where the user's hooks run."""
+    from pre_commit.clientlib import STAGES
+
+    write(repo, precommit.CONFIG, EXISTING[0].values[0])  # type: ignore[arg-type]
+    precommit.ensure_config(Project(repo))
+    assert set(_load(repo)["default_stages"]) == set(STAGES) - {"pre-push"}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["", EXISTING[0].values[0]], ids=["new", "existing"])
+def test_a_hook_appended_by_hand_still_lands_in_repos(repo: Path, text: str) -> None:
+    """`default_stages` goes above `repos:`, so the file still ends with the repos: a hook
+    a user (or a test of ours) appends at the end is one more repo, not broken YAML."""
+    write(repo, precommit.CONFIG, text)
+    precommit.ensure_config(Project(repo))
+    path = repo / precommit.CONFIG
+    path.write_text(path.read_text(encoding="utf-8") + "  - repo: local\n    hooks:\n"
+                    "      - {id: mine, name: mine, entry: 'true', language: system}\n", encoding="utf-8")
+    repos = _load(repo)["repos"]
+    assert isinstance(repos, list) and repos[-1]["hooks"][0]["id"] == "mine"
 
 
 def test_ensure_config_keeps_comments(repo: Path) -> None:
@@ -187,7 +240,7 @@ def test_install_status_uninstall(repo: Path) -> None:
     precommit.ensure_config(project)
     precommit.install(project)
     st = precommit.status(project)
-    assert st.ok and st.language == precommit.hook_language()
+    assert st.ok and st.language == "system"
     assert st.outdated == ()  # the entry ladder writes now
     # an entry an older ladder wrote: kept as it is (it is the user's), and named
     config = repo / ".pre-commit-config.yaml"

@@ -89,6 +89,38 @@ def test_compile_is_idempotent_and_drift_sees_hand_edits(project: Project) -> No
     assert any("LESSONS.md is missing" in d for d in drift(project, lessons))
 
 
+USER_DOC = "# Lessons we learned\r\n\r\nNever skip the warm-up run.\r\n"
+
+
+def test_a_users_lessons_doc_is_kept_and_gets_a_managed_block(project: Project) -> None:
+    """An existing LESSONS.md is the user's: kept byte for byte (CRLF too), ladder's text in
+    a block at its end (it was overwritten, issue 13)."""
+    path = project.root / "LESSONS.md"
+    path.write_bytes(USER_DOC.encode())
+    compile_all(project, [lesson("a", 1)])
+    text = path.read_bytes().decode()
+    assert text.startswith(USER_DOC)
+    block = text[len(USER_DOC):]
+    assert BEGIN in block and END in block and "### Title of a" in block
+    assert text.count("\n") == text.count("\r\n"), "the file's line endings"
+    assert GENERATED_HEADER not in block, "the markers say it is generated"
+    assert drift(project, [lesson("a", 1)]) == []
+    compile_all(project, [lesson("a", 1), lesson("b", 2)])
+    text = path.read_bytes().decode()
+    assert text.startswith(USER_DOC) and "### Title of b" in text and text.count(BEGIN) == 1
+    path.write_bytes(USER_DOC.encode())  # the user removed the block
+    assert any("LESSONS.md has no ladder block" in d for d in drift(project, [lesson("a", 1)]))
+
+
+def test_a_users_lessons_doc_with_broken_markers_is_one_clear_error(project: Project) -> None:
+    text = f"# Mine\n{BEGIN}\n{BEGIN}\n{END}\n"
+    write(project.root, "LESSONS.md", text)
+    with pytest.raises(LadderError) as err:
+        compile_all(project, [lesson("a", 1)])
+    assert err.value.where == "LESSONS.md" and "malformed ladder markers" in err.value.what
+    assert (project.root / "LESSONS.md").read_text(encoding="utf-8") == text, "nothing written"
+
+
 def test_lessons_doc_path_comes_from_the_config(project: Project) -> None:
     write(project.root, ".ladder/config.toml", 'lessons_doc = "docs/RULES.md"\n')
     written = compile_all(Project(project.root), [lesson("a")])

@@ -68,6 +68,35 @@ BOUND = ("bound", {"expr": "LR <= 0.05"})
             [1],
             id="require-call-call-elsewhere",
         ),
+        pytest.param(
+            REQUIRE,
+            "from typing import overload\n@overload\ndef generate(x: int) -> int: ...\n"
+            "def generate(x):\n    return x\n",
+            [4],
+            id="require-call-overload-implementation",
+        ),
+        pytest.param(REQUIRE, "def generate(x):\n    pass\n", [1], id="require-call-pass-body"),
+        pytest.param(REQUIRE, 'def generate(x):\n    """Doc only."""\n', [1], id="require-call-docstring-only"),
+        pytest.param(
+            REQUIRE, "def generate(x):\n    ...\n    return x\n", [1], id="require-call-ellipsis-then-code"
+        ),
+        pytest.param(
+            REQUIRE,
+            "from mylib import overload\n@overload\ndef generate(x):\n    return x\n",
+            [3],
+            id="require-call-other-overload",
+        ),
+        pytest.param(
+            REQUIRE, "class Base(MyProtocol):\n    def generate(self, x):\n        return x\n", [2],
+            id="require-call-not-a-protocol",
+        ),
+        pytest.param(
+            REQUIRE,
+            "from typing import Protocol\nclass P(Protocol):\n    def build(self):\n"
+            "        def generate(x):\n            return x\n        return generate\n",
+            [4],
+            id="require-call-nested-in-protocol-method",
+        ),
         pytest.param(BOUND, "LR = 0.1\n", [1], id="bound-plain"),
         pytest.param(BOUND, "LR: float = 1e-1\n", [1], id="bound-annotated"),
         pytest.param(BOUND, "A = LR = 3\n", [1], id="bound-chained-assign"),
@@ -95,6 +124,42 @@ def test_rule_fixes(rule: tuple[str, dict[str, Any]], code: str, expected: list[
         pytest.param(REQUIRE, "class M:\n    def generate(self, x):\n        self.validate_input(x)\n", id="require-call-self"),
         pytest.param(REQUIRE, "def generate(x):\n    if x:\n        return checks.validate_input(x)\n", id="require-call-nested"),
         pytest.param(REQUIRE, "def other(x):\n    return x\n", id="require-call-other-function"),
+        pytest.param(
+            REQUIRE,
+            "from typing import overload\n\n@overload\ndef generate(x: int) -> int: ...\n"
+            "@overload\ndef generate(x: str) -> str:\n    ...\n"
+            "def generate(x):\n    validate_input(x)\n    return x\n",
+            id="require-call-overload-stubs",
+        ),
+        pytest.param(
+            REQUIRE, "import typing\n@typing.overload\ndef generate(x: int) -> int:\n    return x\n",
+            id="require-call-typing-dot-overload",
+        ),
+        pytest.param(
+            REQUIRE, "import typing_extensions as te\n@te.overload\ndef generate(x: int) -> int: pass\n",
+            id="require-call-typing-extensions-alias",
+        ),
+        pytest.param(
+            REQUIRE, "from typing import overload as ov\n@ov\ndef generate(x: int) -> int: pass\n",
+            id="require-call-overload-renamed",
+        ),
+        pytest.param(REQUIRE, "def generate(x): ...\n", id="require-call-ellipsis-one-line"),
+        pytest.param(
+            REQUIRE, 'async def generate(x):\n    """Subclasses validate."""\n    ...\n',
+            id="require-call-docstring-and-ellipsis",
+        ),
+        pytest.param(
+            REQUIRE,
+            "from typing import Protocol\nclass Gen(Protocol):\n    def generate(self, x):\n"
+            "        return x\n",
+            id="require-call-protocol-member",
+        ),
+        pytest.param(
+            REQUIRE,
+            "import typing\nclass Gen(Base, typing.Protocol[T]):\n    def generate(self, x):\n"
+            '        """Return x."""\n',
+            id="require-call-generic-typing-protocol",
+        ),
         pytest.param(BOUND, "LR = 0.05\n", id="bound-at-limit"),
         pytest.param(BOUND, "LR = BASE * 2\nLR = '0.5'\nLR = True\n", id="bound-not-literal"),
         pytest.param(BOUND, "def f():\n    LR = 0.5\nif X:\n    LR = 0.5\n", id="bound-not-module-level"),

@@ -3,31 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from ladder.project import Project
 
 
-def install(project: Project, agents: Sequence[str] = ()) -> int:
+def install(project: Project, agents: Sequence[str] = (), *, stage: bool = True) -> int:
+    from ladder import git
+    from ladder.commands.init import stage_written
     from ladder.hooks import precommit
 
+    before = git.unstaged_paths(project.root)
     changed = precommit.ensure_config(project)
     precommit.install(project)
     print(
         f"ladder: {'added the ladder hook to' if changed else 'kept'} {precommit.CONFIG}; "
         "git hooks installed (pre-commit, pre-push)"
     )
-    install_agents(project, agents)
+    written = [project.root / precommit.CONFIG] if changed else []
+    written += install_agents(project, agents)
+    stage_written(project, written, before, stage=stage)
     return 0
 
 
-def install_agents(project: Project, agents: Sequence[str]) -> None:
-    """Merge ladder's entries into each agent's configuration (`--agent`, repeatable)."""
+def install_agents(project: Project, agents: Sequence[str]) -> list[Path]:
+    """Merge ladder's entries into each agent's configuration (`--agent`, repeatable);
+    the files changed."""
     from ladder.agents.registry import get_agent
 
+    changed: list[Path] = []
     for name in dict.fromkeys(agents):
         agent = get_agent(name)
-        changed = agent.install(project)
-        print(f"ladder: {'wrote' if changed else 'kept'} {agent.path} ({name})")
+        wrote = agent.install(project)
+        if wrote:
+            changed.append(project.root / agent.path)
+        print(f"ladder: {'wrote' if wrote else 'kept'} {agent.path} ({name})")
+    return changed
 
 
 def status(project: Project, agents: Sequence[str] = ()) -> int:

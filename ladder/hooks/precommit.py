@@ -1,15 +1,16 @@
 """The ladder hook in `.pre-commit-config.yaml`, and pre-commit's git hook scripts.
 
-`ensure_config` merges one `repo: local` entry into the user's config *as text*, so
-their other repos, hooks, comments and formatting survive untouched; it falls back to
-a YAML load/dump (which loses comments, and says so on stderr) only when the text
-edit cannot apply, e.g. a flow-style `repos: [...]`. Every text edit is verified by
-parsing the result and comparing it with the original plus our entry.
+`ensure_config` merges one `repo: local` entry (and `default_stages`, so that the
+pre-push hook type ladder installs does not run the user's hooks at push) into the
+user's config *as text*, so their other repos, hooks, comments and formatting survive
+untouched; it falls back to a YAML load/dump (which loses comments, and says so on
+stderr) only when the text edit cannot apply, e.g. a flow-style `repos: [...]`. Every
+text edit is verified by parsing the result and comparing it with the original plus
+what we add.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import re
 import subprocess
@@ -49,26 +50,29 @@ class HookStatus:
         return self.config_has_hook and all(self.installed.values())
 
 
-def hook_language() -> str:
-    """`unsupported` for pre-commit >= 4.4 (which renamed `system`), else `system`.
+# The config is committed, so it must suit every teammate's pre-commit, not the one
+# installed here: `system` is accepted by every version we support (>= 3.2), and >= 4.4
+# reads it as its new name `unsupported`, which 3.x rejects, failing *all* of the
+# repository's hooks for a teammate on 3.8 (issue 13).
+HOOK_LANGUAGE = "system"
 
-    When pre-commit is not importable here we cannot know what will run the config;
-    `system` is the spelling every version accepts (>= 4.4 maps it to `unsupported`).
-    """
-    try:
-        version = importlib.metadata.version("pre-commit")
-    except importlib.metadata.PackageNotFoundError:
-        return "system"
-    parts = tuple(int(p) for p in re.findall(r"\d+", version)[:2])
-    return "unsupported" if parts >= (4, 4) else "system"
+# Every stage pre-commit >= 3.2 knows but `pre-push`, in its order. A hook without
+# `stages` runs at every stage unless the config sets `default_stages`; installing the
+# pre-push hook type for ladder's own hook would make the user's hooks without `stages`
+# run on every push too. Setting `default_stages` to these keeps them running exactly
+# where they ran before (commit, commit-msg, manual, ...) and not at push (issue 13).
+STAGES_BUT_PUSH = (
+    "pre-commit", "pre-merge-commit", "prepare-commit-msg", "commit-msg", "post-checkout",
+    "post-commit", "post-merge", "post-rewrite", "pre-rebase", "manual",
+)
 
 
-def hook_dict(language: str) -> dict[str, Any]:
+def hook_dict() -> dict[str, Any]:
     return {
         "id": HOOK_ID,
         "name": HOOK_NAME,
         "entry": HOOK_ENTRY,
-        "language": language,
+        "language": HOOK_LANGUAGE,
         "pass_filenames": True,
         # pre-commit's default (`types: [file]`) passes no symlink: `run.py` linked to a
         # file that breaks a rule would go unchecked. Links are checked as what they name.
@@ -83,15 +87,15 @@ def hook_dict(language: str) -> dict[str, Any]:
     }
 
 
-def _entry_lines(indent: str, language: str) -> list[str]:
-    h = hook_dict(language)
+def _entry_lines(indent: str) -> list[str]:
+    h = hook_dict()
     return [
         f"{indent}- repo: local",
         f"{indent}  hooks:",
         f"{indent}  - id: {h['id']}",
         f"{indent}    name: {h['name']}",
         f"{indent}    entry: {h['entry']}",
-        f"{indent}    language: {language}",
+        f"{indent}    language: {h['language']}",
         f"{indent}    pass_filenames: true",
         f"{indent}    types: []",
         f"{indent}    types_or: [file, symlink]",
@@ -138,15 +142,29 @@ def find_hook(data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _text_merge(text: str, language: str) -> str | None:
-    """`text` with our entry appended to its `repos:` block, or None when not possible."""
+def _default_stages_lines() -> list[str]:
+    return [
+        "# added by ladder: hooks without `stages` run where they did, not at pre-push",
+        f"default_stages: [{', '.join(STAGES_BUT_PUSH[:5])},",
+        f"  {', '.join(STAGES_BUT_PUSH[5:])}]",
+    ]
+
+
+def _text_merge(text: str, defaults: dict[str, Any]) -> str | None:
+    """`text` with our entry appended to its `repos:` block, and `defaults` (the top-level
+    keys ladder adds) just above that block, or None when not possible.
+
+    The file still ends where it did (with the repos, usually), so a hook appended by
+    hand at its end still lands in `repos:`.
+    """
     nl = "\r\n" if "\r\n" in text else "\n"
     lines = text.splitlines()
+    extra = _default_stages_lines() if defaults else []
     start = next((i for i, line in enumerate(lines) if _REPOS_LINE.match(line)), None)
     if start is None:
         if any(line.startswith("repos:") for line in lines):
             return None  # a flow-style value (`repos: [...]`): leave it to YAML
-        body = [*lines, "repos:", *_entry_lines("  ", language)]
+        body = [*lines, *extra, "repos:", *_entry_lines("  ")]
         return nl.join(body) + nl
     end = start + 1
     while end < len(lines):
@@ -163,28 +181,46 @@ def _text_merge(text: str, language: str) -> str | None:
             last = i
             if indent is None and (stripped.startswith("- ") or stripped == "-"):
                 indent = lines[i][: len(lines[i]) - len(stripped)]
-    entry = _entry_lines("  " if indent is None else indent, language)
-    body = [*lines[: last + 1], *entry, *lines[last + 1 :]]
+    entry = _entry_lines("  " if indent is None else indent)
+    above = start  # above the comment lines that introduce `repos:`, which stay with it
+    while above > 0 and lines[above - 1].startswith("#"):
+        above -= 1
+    body = [*lines[:above], *extra, *lines[above : last + 1], *entry, *lines[last + 1 :]]
     return nl.join(body) + nl
 
 
-def _merged_ok(old: dict[str, Any], new_text: str, language: str) -> bool:
+def _merged_ok(old: dict[str, Any], new_text: str, defaults: dict[str, Any]) -> bool:
     try:
         new = _parse(new_text, CONFIG)
     except LadderError:
         return False
-    ours = {"repo": "local", "hooks": [hook_dict(language)]}
+    ours = {"repo": "local", "hooks": [hook_dict()]}
     rest_old = {k: v for k, v in old.items() if k != "repos"}
     rest_new = {k: v for k, v in new.items() if k != "repos"}
-    return rest_old == rest_new and new.get("repos") == [*_repos(old), ours]
+    return rest_new == {**rest_old, **defaults} and new.get("repos") == [*_repos(old), ours]
 
 
-def _yaml_merge(old: dict[str, Any], language: str) -> str:
+def _yaml_merge(old: dict[str, Any], defaults: dict[str, Any]) -> str:
     import yaml
 
-    data = dict(old)
-    data["repos"] = [*_repos(old), {"repo": "local", "hooks": [hook_dict(language)]}]
+    data = {**old, **defaults}
+    data["repos"] = [*_repos(old), {"repo": "local", "hooks": [hook_dict()]}]
     return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False))
+
+
+def _added_defaults(project: Project, old: dict[str, Any]) -> dict[str, Any]:
+    """The top-level keys to add with our entry: `default_stages` (see STAGES_BUT_PUSH),
+    unless the config sets it already or the user's hooks run at push on purpose: the
+    pre-push script is pre-commit's in this clone, or `default_install_hook_types`
+    names pre-push."""
+    if "default_stages" in old:
+        return {}
+    types = old.get("default_install_hook_types")
+    if isinstance(types, list) and "pre-push" in types:
+        return {}
+    if _script_installed(hooks_dir(project.root) / "pre-push"):
+        return {}
+    return {"default_stages": list(STAGES_BUT_PUSH)}
 
 
 def _read(path: Path) -> str:
@@ -200,8 +236,10 @@ def _read(path: Path) -> str:
 def ensure_config(project: Project) -> bool:
     """Make `.pre-commit-config.yaml` carry the ladder hook; True when the file changed.
 
-    Idempotent: a config that already has a hook with id `ladder-check` (anywhere,
-    with whatever settings the user gave it) is left exactly as it is.
+    Only adds lines: the entry and, when needed, `default_stages` (see
+    `_added_defaults`). Idempotent: a config that already has a hook with id
+    `ladder-check` (anywhere, with whatever settings the user gave it) is left exactly
+    as it is.
     """
     from ladder.store import atomic_write
 
@@ -210,10 +248,10 @@ def ensure_config(project: Project) -> bool:
     old = _parse(text, CONFIG)
     if find_hook(old) is not None:
         return False
-    language = hook_language()
-    new_text = _text_merge(text, language)
-    if new_text is None or not _merged_ok(old, new_text, language):
-        new_text = _yaml_merge(old, language)
+    defaults = _added_defaults(project, old)
+    new_text = _text_merge(text, defaults)
+    if new_text is None or not _merged_ok(old, new_text, defaults):
+        new_text = _yaml_merge(old, defaults)
         print(
             f"ladder: note: {CONFIG} could not be edited as text (e.g. a flow-style "
             "`repos: [...]`); it was rewritten from its parsed YAML, so its comments "

@@ -1,8 +1,13 @@
 """Level 1, note: every lesson rendered in the repository's lessons document.
 
-The document (`LESSONS.md` unless `lessons_doc` says otherwise) is generated whole from
+The document (`LESSONS.md` unless `lessons_doc` says otherwise) is generated from
 `.ladder/lessons/`, deterministically (no time stamps but those in the lessons'
 history), so `ladder audit` can tell a hand edit from the truth by regenerating it.
+
+When ladder creates the file it writes it whole. A LESSONS.md the user wrote is theirs:
+the generated text goes into a managed block at its end, between the same markers as in
+AGENTS.md, and the user's text is kept byte for byte (`ladder init` used to overwrite
+it, issue 13).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from pathlib import Path
 
 from ladder.errors import LadderError
 from ladder.lesson import LEVEL_NAMES, MAX_LEVEL, MIN_LEVEL, Lesson, Rule
-from ladder.levels._files import read_exact, write_if_changed
+from ladder.levels._files import BEGIN, END, read_exact, splice, write_if_changed
 from ladder.levels.base import GENERATED_HEADER
 from ladder.project import Project
 
@@ -86,6 +91,20 @@ def render(lessons: Sequence[Lesson]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def is_generated(text: str) -> bool:
+    """Whether ladder wrote this document whole (it starts with the generated header)."""
+    return text.lstrip("\ufeff").startswith(f"<!-- {GENERATED_HEADER} -->")
+
+
+def expected(current: str | None, lessons: Sequence[Lesson], where: str) -> str:
+    """The document `compile` writes over `current` (None: there is no file)."""
+    doc = render(lessons)
+    if not current or is_generated(current):
+        return doc
+    body = doc.split("\n", 1)[1]  # the markers say it is generated: drop the header line
+    return splice(current, f"{BEGIN}\n{body}{END}", where)
+
+
 class NoteCompiler:
     level = 1
     name = "note"
@@ -98,12 +117,22 @@ class NoteCompiler:
 
     def compile(self, lessons: Sequence[Lesson], project: Project) -> list[Path]:
         path = self.path(project)
-        return [path] if write_if_changed(path, render(lessons)) else []
+        want = expected(read_exact(path), lessons, project.config.lessons_doc)
+        return [path] if write_if_changed(path, want) else []
 
     def drift(self, lessons: Sequence[Lesson], project: Project) -> list[str]:
-        path = self.path(project)
-        current = read_exact(path)
-        if current == render(lessons):
+        name = project.config.lessons_doc
+        current = read_exact(self.path(project))
+        try:
+            want = expected(current, lessons, name)
+        except LadderError as exc:
+            return [f"{name}: {exc.what}"]
+        if current == want:
             return []
-        state = "is missing" if current is None else "differs from .ladder/lessons (edited by hand?)"
-        return [f"{project.config.lessons_doc} {state}: `ladder init` regenerates it"]
+        if current is None:
+            state = "is missing"
+        elif is_generated(current):
+            state = "differs from .ladder/lessons (edited by hand?)"
+        else:
+            state = "has no ladder block, or it differs from .ladder/lessons"
+        return [f"{name} {state}: `ladder init` regenerates it"]
