@@ -17,3 +17,23 @@ class Finding:
 
     def location(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A rule that did not finish on one file (semgrep's per-rule-per-file timeout).
+
+    A warning, as semgrep itself treats it: the rule's findings in that file are
+    unknown, every other finding stands and decides the exit code (issue 13).
+    """
+
+    lesson: str
+    path: str  # repo-relative, posix separators
+    reason: str  # e.g. "semgrep timeout of 5 s"
+
+    def line(self) -> str:
+        return (
+            f"ladder: warning: {self.path}: the rule of lesson {self.lesson!r} did not finish "
+            f"({self.reason}), so it is unchecked in this file "
+            "(raise `semgrep_timeout` in [tool.ladder], 0 for no limit, or `exclude` the file)"
+        )

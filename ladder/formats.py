@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ladder import __version__
-from ladder.findings import Finding
+from ladder.findings import Finding, Unfinished
 from ladder.lesson import LEVEL_NAMES, Lesson
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -53,7 +53,8 @@ def as_json(findings: Sequence[Finding], blocking: frozenset[int]) -> str:
 
 
 def sarif(
-    findings: Sequence[Finding], lessons: Mapping[str, Lesson], blocking: frozenset[int]
+    findings: Sequence[Finding], lessons: Mapping[str, Lesson], blocking: frozenset[int],
+    unfinished: Sequence[Unfinished] = (),
 ) -> str:
     used = sorted({f.lesson for f in findings})
     rules: list[dict[str, Any]] = []
@@ -89,7 +90,7 @@ def sarif(
         }
         for f in findings
     ]
-    doc = {
+    doc: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -106,4 +107,20 @@ def sarif(
             }
         ],
     }
+    if unfinished:
+        doc["runs"][0]["invocations"] = [_invocation(unfinished)]
     return json.dumps(doc, indent=2)
+
+
+def _invocation(unfinished: Sequence[Unfinished]) -> dict[str, Any]:
+    """A rule that did not finish on a file is a tool notification, not a result."""
+    notes = [
+        {
+            "level": "warning",
+            "message": {"text": u.line().removeprefix("ladder: warning: ")},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": u.path, "uriBaseId": "%SRCROOT%"}}}],
+            "associatedRule": {"id": u.lesson},
+        }
+        for u in unfinished
+    ]
+    return {"executionSuccessful": True, "toolExecutionNotifications": notes}

@@ -15,6 +15,7 @@ from ladder import _toml
 from ladder.errors import LadderError
 from ladder.git import find_root
 from ladder.rules.base import MAX_PARSE_BYTES
+from ladder.rules.semgrep_launch import SEMGREP_TIMEOUT_S
 
 LADDER_DIR = ".ladder"
 HOOK_ID = "ladder-check"
@@ -30,12 +31,13 @@ class Config:
     hook_budget_ms: int = 3000  # a level-5 rule must check the whole tree within this
     exclude: tuple[str, ...] = (".ladder/**",)  # never checked
     max_parse_bytes: int = MAX_PARSE_BYTES  # a larger Python file is refused by libcst rules
+    semgrep_timeout: int = SEMGREP_TIMEOUT_S  # seconds one semgrep rule may take on one file; 0: none
     extra: dict[str, Any] = field(
         default_factory=dict
     )  # sub-tables owned by other parts (agent, skills)
 
 
-_KNOWN = {"lessons_doc", "agent_files", "hook_budget_ms", "exclude", "max_parse_bytes"}
+_KNOWN = {"lessons_doc", "agent_files", "hook_budget_ms", "exclude", "max_parse_bytes", "semgrep_timeout"}
 _SUBTABLES = {"agent", "skills", "verify"}
 
 
@@ -65,6 +67,13 @@ def parse_config(raw: dict[str, Any], where: str) -> Config:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise LadderError(f"key {key!r} must be a positive integer", where=where)
             kwargs[key] = value
+    if "semgrep_timeout" in raw:
+        value = raw["semgrep_timeout"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise LadderError(
+                "key 'semgrep_timeout' must be a whole number of seconds, 0 for no limit", where=where
+            )
+        kwargs["semgrep_timeout"] = value
     extra = {k: raw[k] for k in _SUBTABLES if k in raw}
     return Config(**kwargs, extra=extra)
 

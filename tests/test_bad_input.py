@@ -160,3 +160,11 @@ def test_max_parse_bytes_must_be_a_positive_integer(project: Path, value: str) -
     write(project, ".ladder/config.toml", f"max_parse_bytes = {value}\n")
     line = one_line_error(ladder(project, "check"))
     assert "config.toml" in line and "'max_parse_bytes' must be a positive integer" in line
+
+
+@pytest.mark.parametrize("value", ["-1", "true", "1.5", '"5 s"'])
+def test_semgrep_timeout_must_be_whole_seconds(project: Path, value: str) -> None:
+    _enforce_no_eval(project)
+    write(project, ".ladder/config.toml", f"semgrep_timeout = {value}\n")
+    line = one_line_error(ladder(project, "check"))
+    assert "config.toml" in line and "'semgrep_timeout' must be a whole number of seconds" in line

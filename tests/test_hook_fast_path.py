@@ -123,7 +123,7 @@ def test_a_wrong_guess_is_discarded_not_trusted(root: Path) -> None:
         str(semgrep_core()), semgrep_launch.config_text(['{"id": "other", "pattern": "print(...)", '
                                                          '"message": "m", "languages": ["python"], '
                                                          '"severity": "ERROR"}']),
-        ["src/a.py"], str(root / ".ladder"),
+        ["src/a.py"], str(root / ".ladder"), semgrep_launch.SEMGREP_TIMEOUT_S,
     )
     assert semgrep_launch._pending is not None
     assert full_hook_check(root, "src/a.py") == 1  # still the real findings

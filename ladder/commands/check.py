@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ladder import git
 from ladder.errors import LadderError
-from ladder.findings import Finding
+from ladder.findings import Finding, Unfinished
 from ladder.lesson import Lesson
 from ladder.project import Project
 from ladder.store import load_lessons
@@ -155,22 +155,28 @@ def run(
 
         index = _index(project, lessons)
         core = osemgrep_core() if any("semgrep" in e for e in index) else None
-        fast.write_index(str(project.root), files_seen, index, list(project.config.exclude), core)
+        fast.write_index(str(project.root), files_seen, index, list(project.config.exclude), core,
+                         project.config.semgrep_timeout)
     chosen, changes = select(project, lessons, files=files, hook=hook, staged=staged, base=base)
     findings: list[Finding] = []
+    unfinished: list[Unfinished] = []
     if lessons:
         request = CheckRequest(root=project.root, files=chosen, changes=changes,
                                code_root=_agent_code_root(project),
-                               max_parse_bytes=project.config.max_parse_bytes)
+                               max_parse_bytes=project.config.max_parse_bytes,
+                               semgrep_timeout=project.config.semgrep_timeout)
         findings = check(request, lessons, exclude=project.config.exclude)
+        unfinished = request.unfinished
     blocking = frozenset({4, 5} if ci else {5})
     by_id = {x.id: x for x in lessons}
     if fmt == "json":
         print(formats.as_json(findings, blocking))
     elif fmt == "sarif":
-        print(formats.sarif(findings, by_id, blocking))
+        print(formats.sarif(findings, by_id, blocking, unfinished))
     elif findings:
         print(formats.text(findings, by_id, blocking))
+    for warning in unfinished:  # in every format: stdout may be a JSON or SARIF document
+        print(warning.line(), file=sys.stderr)
     firelog.record(project, findings, "hook" if hook else "ci" if ci else "manual")
     blocked = [f for f in findings if f.level in blocking]
     warned = len(findings) - len(blocked)

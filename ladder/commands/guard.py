@@ -230,7 +230,7 @@ def check_edits(project: Project, lessons: Sequence[Lesson], edits: Sequence[Pen
     changes = [Change(e.status, e.path, e.old_path) for e in edits]
     request = CheckRequest(
         root=project.root, files=list(contents), changes=changes, contents=contents, agent=True,
-        max_parse_bytes=project.config.max_parse_bytes,
+        max_parse_bytes=project.config.max_parse_bytes, semgrep_timeout=project.config.semgrep_timeout,
     )
     return check(request, lessons, exclude=project.config.exclude)
 

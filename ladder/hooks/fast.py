@@ -164,13 +164,14 @@ def run(args: Sequence[str], root: str = ".") -> bool:
             from ladder.rules import semgrep_launch
 
             workdir = os.path.join(".ladder", "cache")
-            semgrep_launch.prefetch(core, semgrep_launch.config_text(rules), targets, workdir)
+            timeout = index.get("semgrep_timeout", semgrep_launch.SEMGREP_TIMEOUT_S)
+            semgrep_launch.prefetch(core, semgrep_launch.config_text(rules), targets, workdir, timeout)
     return False
 
 
 def write_index(
     root: str, files: list[list[object]], lessons: list[dict[str, object]], exclude: list[str],
-    semgrep_core: str | None = None,
+    semgrep_core: str | None = None, semgrep_timeout: int | None = None,
 ) -> None:
     """Record enforced lessons for the fast path; `lessons` carry id, paths, suffixes.
 
@@ -178,7 +179,7 @@ def write_index(
     meanwhile makes the index stale rather than wrong.
     """
     payload = {"version": _VERSION, "files": files, "lessons": lessons, "exclude": exclude,
-               "semgrep_core": semgrep_core}
+               "semgrep_core": semgrep_core, "semgrep_timeout": semgrep_timeout}
     path = os.path.join(root, INDEX)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:

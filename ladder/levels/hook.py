@@ -61,7 +61,8 @@ def check_tree(lesson: Lesson, rule: Rule, project: Project) -> tuple[list[Findi
     start = time.perf_counter()
     changes = git.working_changes(project.root) if _diff_aware(rule) else None
     request = CheckRequest(root=project.root, files=git.list_files(project.root), changes=changes,
-                           max_parse_bytes=project.config.max_parse_bytes)
+                           max_parse_bytes=project.config.max_parse_bytes,
+                           semgrep_timeout=project.config.semgrep_timeout)
     lesson = dataclasses.replace(lesson, rule=rule, level=5)  # as the level-5 lesson it would be
     findings = check(request, [lesson], exclude=project.config.exclude)
     return findings, (time.perf_counter() - start) * 1000

@@ -10,13 +10,14 @@ the git hook fast.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ladder.findings import Finding
+from ladder.findings import Finding, Unfinished
 from ladder.git import Change
 from ladder.lesson import Case, Lesson
+from ladder.rules.semgrep_launch import SEMGREP_TIMEOUT_S
 
 # The largest Python file the libcst rules parse. libcst's tree costs ~650 bytes of memory
 # per byte of source: a generated 6 MB file took 3.9 GB and ~1 min to parse, and a commit
@@ -45,6 +46,10 @@ class CheckRequest:
     # a module there would run in ladder's own process.
     code_root: Path | None = None
     max_parse_bytes: int = MAX_PARSE_BYTES  # larger files are refused, never parsed
+    semgrep_timeout: int = SEMGREP_TIMEOUT_S  # seconds per rule per file; 0: no limit
+    # Filled in by the engines: the rules that did not finish on a file (a semgrep
+    # timeout). Shared by the copies `dataclasses.replace` makes, so the caller sees them.
+    unfinished: list[Unfinished] = field(default_factory=list)
 
     def read(self, path: str) -> str:
         if self.contents is not None and path in self.contents:
@@ -100,6 +105,7 @@ class Engine(Protocol):
 
         Lessons arrive already filtered to those whose `paths` match some file; the
         engine itself filters each lesson to its matching files. Raises RuleCrash when
-        a rule fails on a file.
+        a rule fails on a file; a rule that ran out of its time on a file is appended
+        to `request.unfinished` instead.
         """
         ...

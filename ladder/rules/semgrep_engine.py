@@ -11,8 +11,12 @@ lesson's `paths` (and the rule's own `paths:`). Semgrep scans every file named o
 command line, .gitignore'd / .semgrepignore'd or not (tests/test_rules_semgrep.py
 checks it), and `--max-target-bytes=0` stops it from skipping large files silently.
 
-Fail closed: semgrep missing, a rule semgrep rejects, a timeout or any error is a
-LadderError / RuleCrash, never an empty list.
+Fail closed: semgrep missing, a rule semgrep rejects, the whole process running over
+TIMEOUT_S or any error is a LadderError / RuleCrash, never an empty list. One rule
+running out of `semgrep_timeout` on one file is what semgrep calls it, a warning: it is
+returned in `request.unfinished` (printed by `ladder check`) and every other finding
+stands (issue 13) -- except for an agent's change, which could be written to time a
+rule out, so there it still fails closed.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ladder.errors import LadderError, RuleCrash
-from ladder.findings import Finding
+from ladder.findings import Finding, Unfinished
 from ladder.globs import matches
 from ladder.lesson import Lesson
 from ladder.rules import semgrep_launch
@@ -40,11 +44,15 @@ from ladder.rules.templates.pattern import (
     semgrep_rule,
 )
 
-TIMEOUT_S = 300.0  # the whole process; semgrep's own per-rule-per-file limit is 5 s
+TIMEOUT_S = 300.0  # the whole process; the per-rule-per-file limit is `semgrep_timeout`
 # The default engine gives the same findings (tests/test_rules_semgrep.py) and is ~8x slower to start.
 EXPERIMENTAL = True
 # semgrep reports these as warnings, but they mean a rule did not finish on a file.
+# A timeout is a limit the user chose and can raise, so it is reported (`Unfinished`);
+# running out of memory or stack has no such knob and would hide a rule for good, so
+# it fails closed.
 _FATAL_WARNINGS = ("timeout", "out of memory", "stack overflow")
+_TIMEOUT = "timeout"
 # File extensions per semgrep language, so a commit with no such file starts no semgrep.
 # Languages not listed (generic, regex, dockerfile, ...) get every file.
 _EXTENSIONS: dict[str, tuple[str, ...]] = {
@@ -153,7 +161,8 @@ def osemgrep_core() -> str | None:
 
 
 def run_semgrep(
-    rules: Sequence[Mapping[str, Any]], targets: Sequence[str], cwd: Path, *, experimental: bool = EXPERIMENTAL
+    rules: Sequence[Mapping[str, Any]], targets: Sequence[str], cwd: Path, *, experimental: bool = EXPERIMENTAL,
+    timeout: int = semgrep_launch.SEMGREP_TIMEOUT_S,
 ) -> dict[str, Any]:
     """semgrep's JSON output for `rules` on `targets` (never called with no target:
     semgrep would then scan the whole of `cwd`)."""
@@ -161,7 +170,7 @@ def run_semgrep(
     text = semgrep_launch.config_text([json.dumps(rule) for rule in rules])
     core = osemgrep_core() if experimental else None
     proc: subprocess.Popen[str] | semgrep_launch.Spawned | None = (
-        semgrep_launch.take(text, targets, str(cwd)) if core else None
+        semgrep_launch.take(text, targets, str(cwd), timeout) if core else None
     )
     with tempfile.TemporaryDirectory(prefix="ladder-semgrep-") as tmp:
         try:
@@ -169,11 +178,12 @@ def run_semgrep(
                 config = Path(tmp) / "rules.json"
                 config.write_text(text, encoding="utf-8")
                 if core:
-                    proc = semgrep_launch.start(core, str(config), targets, str(cwd))
+                    proc = semgrep_launch.start(core, str(config), targets, str(cwd), timeout)
                 else:
                     cmd = [
                         *semgrep_command(), "scan", *(["--experimental"] if experimental else []),
-                        *SEMGREP_FLAGS, "--max-target-bytes=0", "--config", str(config), "--", *targets,
+                        *SEMGREP_FLAGS, "--max-target-bytes=0", *semgrep_launch.timeout_flags(timeout),
+                        "--config", str(config), "--", *targets,
                     ]
                     proc = subprocess.Popen(
                         cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -221,10 +231,32 @@ def _error_text(error: Mapping[str, Any]) -> str:
     return " ".join(lines[:2]) if lines else "unknown error"
 
 
-def raise_errors(data: Mapping[str, Any], compiled: Sequence[_Compiled], paths: Mapping[str, str]) -> None:
-    """Fail closed on anything semgrep could not do; silence only what cannot hide a match."""
+def _unfinished(
+    error: Mapping[str, Any], lesson: str | None, compiled: Sequence[_Compiled], paths: Mapping[str, str],
+    timeout: int,
+) -> Unfinished | None:
+    """The warning for a rule's timeout on a file; None when that lesson does not apply
+    to the file (semgrep saw the union of all lessons' files): nothing was hidden."""
+    raw = str(error.get("path", ""))
+    path = paths.get(raw) or paths.get(os.path.normpath(raw)) or raw
+    by_id = {c.lesson.id: c for c in compiled}
+    if lesson in by_id and not by_id[lesson].applies(path):
+        return None
+    ids = lesson or ", ".join(by_id)
+    return Unfinished(ids, path, f"semgrep timeout of {timeout} s")
+
+
+def raise_errors(
+    data: Mapping[str, Any], compiled: Sequence[_Compiled], paths: Mapping[str, str], request: CheckRequest
+) -> list[Unfinished]:
+    """Fail closed on anything semgrep could not do; silence only what cannot hide a match.
+
+    A rule's timeout on a file is returned as an `Unfinished` warning, except for an
+    agent's change (LADDER_AGENT=1 sets `code_root`), which fails closed."""
     ids = [c.lesson.id for c in compiled]
     errors = [e for e in data.get("errors", []) if isinstance(e, dict)]
+    warnings: list[Unfinished] = []
+    lenient = not request.agent and request.code_root is None
     for error in errors:
         level = str(error.get("level", "error")).lower()
         kind = str(error.get("type", "")).lower()
@@ -234,6 +266,10 @@ def raise_errors(data: Mapping[str, Any], compiled: Sequence[_Compiled], paths: 
         lesson = _lesson_of(str(error.get("rule_id", "")), ids)
         if lesson is None and len(ids) == 1:
             lesson = ids[0]
+        if lenient and level != "error" and _TIMEOUT in kind:
+            warning = _unfinished(error, lesson, compiled, paths, request.semgrep_timeout)
+            warnings += [warning] if warning else []
+            continue
         text = _error_text(error)
         if "rule" in kind or "pattern" in kind or "schema" in kind or "yaml" in kind:
             raise LadderError(
@@ -245,6 +281,7 @@ def raise_errors(data: Mapping[str, Any], compiled: Sequence[_Compiled], paths: 
         raise RuleCrash("pattern", lesson or ", ".join(ids), paths.get(where, where), f"semgrep: {text}")
     if data.get("returncode", 0) != 0:
         raise RuleCrash("pattern", ", ".join(ids), "", f"semgrep exited with code {data['returncode']}")
+    return warnings
 
 
 def _finding(result: Mapping[str, Any], by_id: Mapping[str, _Compiled], paths: Mapping[str, str]) -> Finding | None:
@@ -278,10 +315,13 @@ def scan(
         targets = _stage_targets(request, wanted, Path(tmp))
         if not targets:
             return []
-        data = run_semgrep([c.rule.rule for c in compiled], list(targets), request.root, experimental=experimental)
+        data = run_semgrep(
+            [c.rule.rule for c in compiled], list(targets), request.root,
+            experimental=experimental, timeout=request.semgrep_timeout,
+        )
     # Also accept semgrep's normalised spelling of a target (the default engine drops "./").
     paths = {**{os.path.normpath(k): v for k, v in targets.items()}, **targets}
-    raise_errors(data, compiled, paths)
+    request.unfinished.extend(raise_errors(data, compiled, paths, request))
     by_id = {c.lesson.id: c for c in compiled}
     found = {f for r in data.get("results", []) if (f := _finding(r, by_id, paths)) is not None}
     return sorted(found, key=lambda f: (f.path, f.line, f.column, f.lesson))

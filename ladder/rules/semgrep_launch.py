@@ -6,7 +6,7 @@ time *before* it starts. So when the hook index says which semgrep rules apply t
 staged files, `ladder.hooks.fast` starts semgrep right away (a prefetch) and the
 semgrep engine, once it has compiled the same rules for the same files, takes that
 running process instead of starting another. The hand-over is checked for exact
-equality of config text, targets and directory: a prefetch that guessed wrong is
+equality of config text, targets, directory and timeout: a prefetch that guessed wrong is
 killed and ignored, so it can make a commit slower, never wrong.
 """
 
@@ -19,6 +19,16 @@ SEMGREP_ENV = {"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off
 SEMGREP_FLAGS = ("--metrics=off", "--disable-version-check", "--json", "--quiet")
 # semgrep silently skips files over 1 MB unless told otherwise.
 SCAN_FLAGS = ("--experimental", *SEMGREP_FLAGS, "--max-target-bytes=0")
+# Seconds one rule may run on one file, semgrep's own default; 0 is no limit
+# (`[tool.ladder] semgrep_timeout`, issue 13). A whole number: `semgrep scan` without
+# --experimental refuses `--timeout 0.5`.
+SEMGREP_TIMEOUT_S = 5
+
+
+def timeout_flags(timeout: int) -> tuple[str, ...]:
+    """The per-rule-per-file limit. `--timeout-threshold=0`: semgrep otherwise stops
+    running *every* rule on a file once 3 have timed out there, dropping their findings."""
+    return (f"--timeout={timeout}", "--timeout-threshold=0")
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,16 +40,16 @@ def config_text(rule_jsons: Sequence[str]) -> str:
     return '{"rules": [' + ", ".join(rule_jsons) + "]}"
 
 
-def scan_argv(config: str, targets: Sequence[str]) -> list[str]:
+def scan_argv(config: str, targets: Sequence[str], timeout: int) -> list[str]:
     """argv for semgrep-core run as osemgrep (what `semgrep scan --experimental` execs)."""
-    return ["osemgrep", "scan", *SCAN_FLAGS, "--config", config, "--", *targets]
+    return ["osemgrep", "scan", *SCAN_FLAGS, *timeout_flags(timeout), "--config", config, "--", *targets]
 
 
-def start(core: str, config: str, targets: Sequence[str], cwd: str) -> subprocess.Popen[str]:
+def start(core: str, config: str, targets: Sequence[str], cwd: str, timeout: int) -> subprocess.Popen[str]:
     import subprocess
 
     return subprocess.Popen(
-        scan_argv(config, targets),
+        scan_argv(config, targets, timeout),
         executable=core,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
@@ -116,10 +126,10 @@ class Spawned:
                 os.kill(self.pid, signal.SIGKILL)
 
 
-_pending: tuple[str, tuple[str, ...], str, Spawned] | None = None
+_pending: tuple[str, tuple[str, ...], str, int, Spawned] | None = None
 
 
-def prefetch(core: str, text: str, targets: Sequence[str], workdir: str) -> None:
+def prefetch(core: str, text: str, targets: Sequence[str], workdir: str, timeout: int) -> None:
     """Start semgrep on `targets` (relative to the current directory) right now.
 
     The config and the output files go to `workdir`; nothing happens where the
@@ -136,7 +146,7 @@ def prefetch(core: str, text: str, targets: Sequence[str], workdir: str) -> None
             fh.write(text)
         pid = os.posix_spawn(
             core,
-            scan_argv(config, targets),
+            scan_argv(config, targets, timeout),
             {**os.environ, **SEMGREP_ENV},
             file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
@@ -147,18 +157,19 @@ def prefetch(core: str, text: str, targets: Sequence[str], workdir: str) -> None
     except OSError:
         return
     proc = Spawned(pid, out, err)
-    _pending = (text, tuple(targets), os.getcwd(), proc)
+    _pending = (text, tuple(targets), os.getcwd(), timeout, proc)
     _cleanup_at_exit(proc, (config, out, err))
 
 
-def take(text: str, targets: Sequence[str], cwd: str) -> Spawned | None:
+def take(text: str, targets: Sequence[str], cwd: str, timeout: int) -> Spawned | None:
     """The prefetched process if it runs exactly this scan; otherwise None (and it dies)."""
     global _pending
     if _pending is None:
         return None
-    p_text, p_targets, p_cwd, proc = _pending
+    p_text, p_targets, p_cwd, p_timeout, proc = _pending
     _pending = None
-    if (p_text, p_targets, os.path.realpath(p_cwd)) == (text, tuple(targets), os.path.realpath(cwd)):
+    mine = (p_text, p_targets, os.path.realpath(p_cwd), p_timeout)
+    if mine == (text, tuple(targets), os.path.realpath(cwd), timeout):
         return proc
     proc.kill()
     proc.communicate()
