@@ -154,17 +154,12 @@ def test_python_file_over_the_parse_limit_is_one_line(project: Path) -> None:
     assert proc.returncode == 1 and "gen/big_pb.py:200:5" in proc.stdout
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "true", '"1 MB"'])
-def test_max_parse_bytes_must_be_a_positive_integer(project: Path, value: str) -> None:
+@pytest.mark.parametrize(("key", "value", "says"), [
+    *(("max_parse_bytes", v, "must be a positive integer") for v in ("0", "-1", "true", '"1 MB"')),
+    *(("semgrep_timeout", v, "must be a whole number of seconds") for v in ("-1", "true", "1.5", '"5 s"')),
+])
+def test_a_bad_limit_is_one_line(project: Path, key: str, value: str, says: str) -> None:
     _enforce_no_eval(project)
-    write(project, ".ladder/config.toml", f"max_parse_bytes = {value}\n")
+    write(project, ".ladder/config.toml", f"{key} = {value}\n")
     line = one_line_error(ladder(project, "check"))
-    assert "config.toml" in line and "'max_parse_bytes' must be a positive integer" in line
-
-
-@pytest.mark.parametrize("value", ["-1", "true", "1.5", '"5 s"'])
-def test_semgrep_timeout_must_be_whole_seconds(project: Path, value: str) -> None:
-    _enforce_no_eval(project)
-    write(project, ".ladder/config.toml", f"semgrep_timeout = {value}\n")
-    line = one_line_error(ladder(project, "check"))
-    assert "config.toml" in line and "'semgrep_timeout' must be a whole number of seconds" in line
+    assert "config.toml" in line and f"'{key}' {says}" in line
