@@ -5,6 +5,7 @@ still prints and decides the exit code. Real semgrep, on a file one rule cannot 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -89,3 +90,14 @@ def test_an_agents_change_still_fails_closed(root: Path) -> None:
     request = CheckRequest(root, ["gen/slow.py"], semgrep_timeout=1, agent=True)
     with pytest.raises(RuleCrash, match=r"slow-rule.*Timeout"):
         scan(compile_lessons(LESSONS, root), request)
+
+
+def test_a_rule_that_cannot_finish_on_the_tree_is_not_promoted_to_level_5(root: Path) -> None:
+    """At level 5 it would only warn at every commit touching the file: the gate says so."""
+    from ladder.levels.hook import HookCompiler
+
+    slow, fast = (dataclasses.replace(each, level=4) for each in LESSONS)
+    reasons = HookCompiler().gate(slow, Project(root))
+    assert any(r.startswith("the rule did not finish on gen/slow.py (semgrep timeout of 1 s)")
+               for r in reasons), reasons
+    assert not any("did not finish" in r for r in HookCompiler().gate(fast, Project(root)))

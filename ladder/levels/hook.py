@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ladder import git
 from ladder.errors import LadderError
-from ladder.findings import Finding
+from ladder.findings import Finding, Unfinished
 from ladder.lesson import Lesson, Rule
 from ladder.levels.lint import validated
 from ladder.project import Project
@@ -49,8 +49,11 @@ def _diff_aware(rule: Rule) -> bool:
     return template is not None and template.engine in DIFF_ENGINES
 
 
-def check_tree(lesson: Lesson, rule: Rule, project: Project) -> tuple[list[Finding], float]:
-    """The lesson's findings on the whole current tree and the milliseconds it took.
+def check_tree(
+    lesson: Lesson, rule: Rule, project: Project
+) -> tuple[list[Finding], float, list[Unfinished]]:
+    """The lesson's findings on the whole current tree, the milliseconds it took, and
+    the files its rule did not finish on (a semgrep timeout).
 
     Runs as `ladder check` with no arguments would: every file git knows about (tracked
     or not ignored), plus the uncommitted changes for diff-aware rules.
@@ -65,7 +68,15 @@ def check_tree(lesson: Lesson, rule: Rule, project: Project) -> tuple[list[Findi
                            semgrep_timeout=project.config.semgrep_timeout)
     lesson = dataclasses.replace(lesson, rule=rule, level=5)  # as the level-5 lesson it would be
     findings = check(request, [lesson], exclude=project.config.exclude)
-    return findings, (time.perf_counter() - start) * 1000
+    return findings, (time.perf_counter() - start) * 1000, list(request.unfinished)
+
+
+def unfinished_reason(unfinished: Sequence[Unfinished]) -> str:
+    """A rule that cannot finish on the tree would only warn at every commit: not level 5."""
+    first = unfinished[0]
+    more = f" and {len(unfinished) - 1} more file(s)" if len(unfinished) > 1 else ""
+    return (f"the rule did not finish on {first.path}{more} ({first.reason}): raise "
+            "semgrep_timeout in [tool.ladder], narrow the rule's paths, or keep it at level 4")
 
 
 def fires_reason(findings: Sequence[Finding]) -> str:
@@ -92,11 +103,13 @@ class HookCompiler:
         if rule is None:
             return [*reasons, *bad]
         try:
-            findings, ms = check_tree(lesson, rule, project)
+            findings, ms, unfinished = check_tree(lesson, rule, project)
         except LadderError as exc:
             return [*reasons, f"the rule fails on the current tree: {exc.line().removeprefix('ladder: error: ')}"]
         if findings:
             reasons.append(fires_reason(findings))
+        if unfinished:
+            reasons.append(unfinished_reason(unfinished))
         budget = project.config.hook_budget_ms
         if ms > budget:
             reasons.append(
