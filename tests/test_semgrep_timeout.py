@@ -101,3 +101,17 @@ def test_a_rule_that_cannot_finish_on_the_tree_is_not_promoted_to_level_5(root: 
     assert any(r.startswith("the rule did not finish on gen/slow.py (semgrep timeout of 1 s)")
                for r in reasons), reasons
     assert not any("did not finish" in r for r in HookCompiler().gate(fast, Project(root)))
+
+
+def test_a_case_the_rule_cannot_finish_on_fails() -> None:
+    """An allow case that timed out was never checked: it must not pass (`ladder test`,
+    the level-4 gate)."""
+    from ladder.lesson import Case
+    from ladder.rules.cases import run_cases
+
+    slow = Lesson("slow-rule", "title", "why", rule=Rule(
+        "pattern", {"pattern": SLOW_PATTERN}, (Case("x = g(a)\ny = g(a)\nz = g(a)\nw = g(a)\n"),),
+        (Case(SLOW_FILE),)))
+    results = run_cases([slow])
+    assert [(r.kind, r.ok) for r in results] == [("block", True), ("allow", False)]
+    assert results[1].detail.startswith("allow case 0: the rule did not finish on it (semgrep timeout")

@@ -120,10 +120,19 @@ def _run_batch(engine: str, batch: Sequence[_Prepared], base: Path) -> list[Case
         if len(batch) == 1:
             return _failed_all(batch[0], err)
         return [r for p in batch for r in _run_batch(engine, [p], base)]
+    # A case the rule did not finish on (a semgrep timeout) proves nothing either way:
+    # an allow case would pass unchecked.
+    unfinished = {(u.lesson, u.path): u.reason for u in request.unfinished}
     results = []
     for prepared in batch:
         lesson_id = prepared.lesson.id
         for entry in prepared.entries:
+            why = unfinished.get((lesson_id, entry.path))
+            if why is not None:
+                results.append(CaseResult(lesson_id, entry.kind, entry.index, False,
+                                          f"{entry.kind} case {entry.index}: the rule did not "
+                                          f"finish on it ({why})"))
+                continue
             hits = [f for f in findings if f.lesson == lesson_id and f.path == entry.path]
             results.append(_judge(lesson_id, entry, hits))
     return results
