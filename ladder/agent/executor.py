@@ -113,9 +113,7 @@ class LocalExecutor:
             return result
 
         with ThreadPoolExecutor(max_workers=min(self._slots, len(jobs))) as pool:
-            results = list(pool.map(one, jobs))
-        interrupt.check()
-        return results
+            return list(pool.map(one, jobs))
 
 
 # The registry of executors, by the name `[tool.ladder.agent] executor` uses. A cluster

@@ -132,6 +132,7 @@ class Run:
         self.converged_reason = ""
         self.outlook_words = ""
         self._decision_state: Mapping[str, Any] | None = None
+        self.verdicts: dict[int, Verdict] = {}  # iteration -> verdict (a resume's refs, notes)
 
     @property
     def decision(self) -> Decision:
@@ -186,6 +187,7 @@ class Run:
         self.revalidations = state.revalidations
         self.converged_reason = state.converged_reason
         self._decision_state = state.decision_state
+        self.verdicts = state.verdicts
 
     def resume(self) -> None:
         """Continue from the journal: a baseline or calibration cut short is finished
@@ -214,14 +216,10 @@ class Run:
         """Refs, verdict notes and the run's branch as the journal says: a kill between
         a decision and its derived records loses none of them."""
         recorded, noted = self.ws.recorded(), self.ws.noted()
-        for rec in self.journal.records():
-            data = rec.get("data")
-            if rec.get("kind") != "decision" or not isinstance(data, Mapping):
-                continue
-            sha, it = str(data["candidate"].get("commit") or ""), int(data["iteration"])
+        for cand in self.history[1:]:
+            sha, it = cand.commit, cand.iteration
             if sha and (recorded.get(it) != sha or sha not in noted):
-                v = data["verdict"]
-                self.ws.record(sha, it, Verdict(v["status"], tuple(v["reasons"]), v["stats"]))
+                self.ws.record(sha, it, self.verdicts[it])
         kept = [c.commit for c in self.history if c.status in ("baseline", "keep") and c.commit]
         if kept and self.ws.branch_tip() != kept[-1]:
             self.ws.advance(kept[-1])
@@ -229,12 +227,17 @@ class Run:
     def _missing_revalidation(self) -> str:
         """The tag of the re-validation the last keep called for, when the journal does
         not have it (a kill fell inside it)."""
+        tag = self._revalidation_due()
+        return "" if any(r.get("tag") == tag for r in self.revalidations) else tag
+
+    def _revalidation_due(self) -> str:
+        """The tag of the re-validation the last decision calls for ("" for none): every
+        `revalidate_every` keeps, right after the keep."""
         every = self.config.verify.revalidate_every if self.decision.revalidation_seeds else 0
         kept = self.tally.kept
         if not every or not kept or kept % every or self.history[-1].status != "keep":
             return ""
-        tag = f"after {kept} keeps"
-        return "" if any(r.get("tag") == tag for r in self.revalidations) else tag
+        return f"after {kept} keeps"
 
     def restore_decision(self, *, calibrate: bool = True) -> None:
         """A resumed run's decision rule continues from its journaled state."""
@@ -785,15 +788,16 @@ class Run:
             },
         )
         self.history.append(cand)
+        self.verdicts[it] = verdict
         self.tally.count(verdict)
         self.report(_line(cand, verdict, self.history, self.config))
         if self.on_result is not None:
             self.on_result(cand, verdict)
         if self.parts.learner is not None:
             self._learn(it, cand, verdict, proposal)
-        every = self.config.verify.revalidate_every if self.decision.revalidation_seeds else 0
-        if verdict.status == "keep" and every and self.tally.kept % every == 0:
-            self.revalidate(f"after {self.tally.kept} keeps")
+        due = self._revalidation_due()
+        if due:
+            self.revalidate(due)
         return verdict
 
     # --- evaluation ----------------------------------------------------------------

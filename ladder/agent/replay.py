@@ -83,6 +83,7 @@ class Replayed:
     revalidations: list[dict[str, Any]] = field(default_factory=list)
     converged_reason: str = ""
     decision_state: Mapping[str, Any] | None = None
+    verdicts: dict[int, Verdict] = field(default_factory=dict)  # iteration -> its verdict
 
 
 def replay(records: Iterable[Mapping[str, Any]]) -> Replayed:
@@ -108,8 +109,8 @@ def replay(records: Iterable[Mapping[str, Any]]) -> Replayed:
         elif kind == "decision":
             it = int(data["iteration"])
             out.history.append(candidate_from(data["candidate"]))
-            v = data["verdict"]
-            out.tally.count(Verdict(v["status"], tuple(v["reasons"]), v["stats"]))
+            out.verdicts[it] = verdict_from(data["verdict"])
+            out.tally.count(out.verdicts[it])
             out.pending.pop(it, None)
             out.next_iteration = max(out.next_iteration, it + 1)
             state = data.get("decision", data.get("verifier"))
@@ -183,6 +184,10 @@ def proposal_from(data: Mapping[str, Any]) -> Proposal:
 def verdict_dict(verdict: Verdict) -> dict[str, Any]:
     return {"status": verdict.status, "reasons": list(verdict.reasons),
             "stats": jsonable(verdict.stats)}
+
+
+def verdict_from(d: Mapping[str, Any]) -> Verdict:
+    return Verdict(d["status"], tuple(d["reasons"]), d["stats"])
 
 
 def jsonable(value: Any) -> Any:

@@ -184,22 +184,16 @@ def candidate_row(candidate: Candidate, verdict: Verdict, target: str) -> Result
 
 def journal_rows(records: Iterable[Mapping[str, Any]], target: str) -> list[ResultRow]:
     """The rows the journal's decisions make, in order: what results.tsv must hold."""
-    from ladder.agent.replay import candidate_from
+    from ladder.agent.replay import candidate_from, verdict_from
 
-    rows = []
-    for rec in records:
-        data = rec.get("data")
-        if rec.get("kind") == "decision" and isinstance(data, Mapping):
-            v = data["verdict"]
-            verdict = Verdict(v["status"], tuple(v["reasons"]), v["stats"])
-            rows.append(candidate_row(candidate_from(data["candidate"]), verdict, target))
-    return rows
+    return [candidate_row(candidate_from(rec["data"]["candidate"]),
+                          verdict_from(rec["data"]["verdict"]), target)
+            for rec in records if rec.get("kind") == "decision" and isinstance(rec.get("data"), Mapping)]
 
 
-def rebuild(path: Path, records: Iterable[Mapping[str, Any]], target: str) -> bool:
-    """Make results.tsv hold exactly the journal's rows (a kill after a decision and
+def rebuild(path: Path, rows: Sequence[ResultRow], target: str) -> bool:
+    """Make results.tsv hold exactly `rows`, the journal's (a kill after a decision and
     before its row, a torn or edited file); True when it had to be rewritten."""
-    rows = journal_rows(records, target)
     want = table_text(rows, target)
     try:
         if path.read_text(encoding="utf-8") == want:

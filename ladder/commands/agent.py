@@ -135,7 +135,10 @@ def _resume(project: Project, paths: Any, the_run: Any) -> None:
     from ladder.agent import results
 
     the_run.resume()
-    if results.rebuild(paths.results, the_run.journal.records(), the_run.config.target.name):
+    target = the_run.config.target.name
+    rows = [results.candidate_row(c, the_run.verdicts[c.iteration], target)
+            for c in the_run.history[1:]]  # the decisions, replayed from the journal
+    if results.rebuild(paths.results, rows, target):
         print(f"ladder agent: {project.rel(paths.results)} rebuilt from the journal")
     print(f"ladder agent: resuming run {paths.run_id} at iteration {the_run.next_iteration}")
 
