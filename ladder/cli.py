@@ -154,8 +154,9 @@ def promote(
 
     \b
     Gates: 3 needs a rule; 4 a structural rule whose block/allow cases pass;
-    5 installed hooks, a rule that does not fire on the current tree, and a
-    check within the hook latency budget. A refused promotion exits 1 with the reason.
+    5 installed hooks, a rule that does not fire on the current tree (checked
+    whole, no time limit), and a typical commit's check within hook_budget_ms.
+    A refused promotion exits 1 with the reason.
 
     \b
     Templates: forbid-call name=F | forbid-import module=M | require-call function=F calls=G

@@ -28,7 +28,7 @@ class Config:
         "AGENTS.md",
         "CLAUDE.md",
     )  # level 2; first always, others when present
-    hook_budget_ms: int = 3000  # a level-5 rule must check the whole tree within this
+    hook_budget_ms: int = 3000  # a level-5 rule must check one typical commit within this
     exclude: tuple[str, ...] = (".ladder/**",)  # never checked
     max_parse_bytes: int = MAX_PARSE_BYTES  # a larger Python file is refused by libcst rules
     semgrep_timeout: int = SEMGREP_TIMEOUT_S  # seconds one semgrep rule may take on one file; 0: none

@@ -305,8 +305,42 @@ def test_hook_gate_refuses_a_rule_that_fires_on_the_tree(hooked: Project) -> Non
 
 def test_hook_gate_refuses_a_rule_over_the_latency_budget(hooked: Project) -> None:
     write(hooked.root, ".ladder/config.toml", "hook_budget_ms = 1\n")
+    for i in range(6):  # a commit of typical files takes well over a millisecond
+        write(hooked.root, f"src/m{i}.py", GOOD * 800)
     [reason] = gate_reasons(lesson("x", 4, rule=REQUIRE), 5, Project(hooked.root))
+    assert "check of a commit of 5 typical file(s) took" in reason
     assert "over the hook budget of 1 ms" in reason
+
+
+def test_hook_gate_measures_a_commit_and_the_tree_apart(
+    hooked: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tree is checked whole, without a time limit; the budget is a commit's.
+    for i in range(40):
+        write(hooked.root, f"src/pkg/m{i}.py", GOOD * (1 + i % 4))
+    write(hooked.root, "src/big.py", GOOD * 3000)  # not typical: the commit leaves it out
+    assert gate_reasons(lesson("x", 4, rule=REQUIRE), 5, hooked) == []
+    [line] = [x for x in capsys.readouterr().err.splitlines() if x.startswith("level 5 gate")]
+    assert "a commit of 5 typical file(s)" in line and "budget 3000 ms" in line
+    assert "the whole tree, 4" in line and "0 finding(s)" in line
+    from ladder import git
+    from ladder.levels.hook import typical_commit
+
+    chosen = typical_commit(lesson("x", 4, rule=REQUIRE), hooked, git.list_files(hooked.root))
+    assert len(chosen) == 5 and "src/big.py" not in chosen
+
+
+def test_hook_gate_says_how_far_a_long_tree_scan_is(
+    hooked: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ladder.levels import hook
+
+    monkeypatch.setattr(hook, "PROGRESS_EVERY_S", 0.0)
+    for i in range(3):
+        write(hooked.root, f"m{i}.py", GOOD)
+    assert gate_reasons(lesson("x", 4, rule=REQUIRE), 5, hooked) == []
+    ticks = [x for x in capsys.readouterr().err.splitlines() if "checking the tree" in x]
+    assert ticks and ticks[-1].startswith(f"  checking the tree: {len(ticks)}/")
 
 
 def test_gate_reasons_walks_every_gate_and_says_each_reason_once(project: Project) -> None:

@@ -186,10 +186,41 @@ def test_non_python_files_are_not_parsed() -> None:
 
 
 def test_unparseable_file_fails_closed() -> None:
-    request = CheckRequest(Path("."), ["bad.py"], contents={"bad.py": "x = 1\ndef f(:\n"})
+    request = CheckRequest(Path("."), ["bad.py"], contents={"bad.py": "x = eval\ndef generate(:\n"})
     found = check(request, [lesson(*FORBID_EVAL, lesson_id="a"), lesson(*REQUIRE, lesson_id="b")])
     assert [(f.rule, f.lesson, f.line) for f in found] == [("parse-error", "a", 2), ("parse-error", "b", 2)]
     assert "does not parse" in found[0].message
+
+
+def test_a_file_that_cannot_hold_the_forbidden_name_is_not_parsed() -> None:
+    # Sound either way: without the identifier `eval` there is no call of it to let
+    # through, whatever the syntax; only the rule that can fire reports the parse error.
+    request = CheckRequest(Path("."), ["bad.py"], contents={"bad.py": "x = eval\ndef f(:\n"})
+    found = check(request, [lesson(*FORBID_EVAL, lesson_id="a"), lesson(*REQUIRE, lesson_id="b")])
+    assert [(f.rule, f.lesson) for f in found] == [("parse-error", "a")]
+
+
+@pytest.mark.parametrize("text", [
+    "# -*- coding: utf-7 -*-\n+AGU-val(x)\n",  # Python reads `eval(x)`
+    "#!/usr/bin/env python\n# vim: set fileencoding=utf_7 :\n+AGU-val(x)\n",
+])
+def test_a_file_is_checked_as_python_reads_it(text: str) -> None:
+    request = CheckRequest(Path("."), ["enc.py"], contents={"enc.py": text})
+    found = check(request, [lesson(*FORBID_EVAL)])
+    assert [(f.rule, f.line) for f in found] == [("forbid-call", text.count("\n"))]
+
+
+def test_a_file_its_declared_encoding_cannot_read_fails_closed() -> None:
+    text = "# coding: no-such-codec\neval(x)\n"
+    request = CheckRequest(Path("."), ["enc.py"], contents={"enc.py": text})
+    found = check(request, [lesson(*FORBID_EVAL)])
+    assert [f.rule for f in found] == ["parse-error"]
+    assert "declared encoding" in found[0].message
+
+
+def test_identifiers_are_compared_as_python_reads_them() -> None:
+    fullwidth = "\uff45val(x)\n"  # NFKC: `eval`
+    assert lines(run(*FORBID_EVAL, fullwidth)) == [1]
 
 
 # --- custom checks ------------------------------------------------------------------
@@ -303,15 +334,24 @@ def test_rule_that_raises_is_a_rule_crash(checks_module: str, tmp_path: Path) ->
 # --- the engine: one parse, one traversal, positions only when needed ---------------
 
 
-def test_one_parse_per_file_for_twenty_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("use_ast", [True, False])
+def test_one_parse_per_file_for_twenty_rules(monkeypatch: pytest.MonkeyPatch, use_ast: bool) -> None:
+    from ladder.rules import ast_walk
+
     parsed: list[str] = []
-    real = cst.parse_module
+    real, real_ast = cst.parse_module, ast_walk.parse
 
     def counting(source: str, *args: Any, **kw: Any) -> cst.Module:
         parsed.append(source)
         return real(source, *args, **kw)
 
+    def counting_ast(source: str) -> Any:
+        parsed.append(source)
+        return real_ast(source)
+
     monkeypatch.setattr(cst, "parse_module", counting)
+    monkeypatch.setattr(ast_walk, "parse", counting_ast)
+    monkeypatch.setattr(libcst_engine, "USE_AST", use_ast)
     lessons = [lesson("forbid-call", {"name": f"banned_{i}"}, f"call-{i}") for i in range(10)]
     lessons += [lesson("bound", {"expr": f"C{i} < 10"}, f"bound-{i}") for i in range(5)]
     lessons += [lesson("require-call", {"function": f"f{i}", "calls": "g"}, f"req-{i}") for i in range(5)]
@@ -332,6 +372,7 @@ def test_positions_only_for_files_with_findings(monkeypatch: pytest.MonkeyPatch)
         return real(module, *args, **kw)
 
     monkeypatch.setattr(cst, "MetadataWrapper", counting)
+    monkeypatch.setattr(libcst_engine, "USE_AST", False)  # positions are libcst's here
     files = {"clean.py": "x = 1\n", "dirty.py": "eval(x)\n", "clean2.py": "y = 2\n"}
     found = check(CheckRequest(Path("."), sorted(files), contents=files), [lesson(*FORBID_EVAL)])
     assert [f.path for f in found] == ["dirty.py"]
@@ -467,6 +508,7 @@ def test_one_tree_alive_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(source, *args, **kw)
 
     monkeypatch.setattr(cst, "parse_module", counting)
+    monkeypatch.setattr(libcst_engine, "USE_AST", False)  # the libcst path holds the big trees
     files = {f"m{i}.py": f"def f{i}():\n    return eval(x)\n" for i in range(5)}
     gc.disable()  # so a tree kept alive by a cycle cannot be freed by luck
     try:

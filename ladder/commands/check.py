@@ -33,6 +33,21 @@ def _agent_code_root(project: Project) -> Path | None:
     return git_dir(project.root).parent
 
 
+def findings_cache(project: Project, *, hook: bool = False) -> Path | None:
+    """Where a check a person or CI asked for keeps its findings (ladder.rules.cache);
+    None for the hook and for the agent loop's commits."""
+    if hook or os.environ.get("LADDER_AGENT") == "1":
+        return None
+    from ladder.errors import LadderError as _Error
+    from ladder.git import git_dir
+    from ladder.rules.cache import location
+
+    try:
+        return location(git_dir(project.root))
+    except _Error:
+        return None
+
+
 def _relative(project: Project, names: Sequence[str]) -> list[str]:
     out = []
     for name in names:
@@ -163,6 +178,8 @@ def run(
     if lessons:
         request = CheckRequest(root=project.root, files=chosen, changes=changes,
                                code_root=_agent_code_root(project),
+                               cache=findings_cache(project, hook=hook),
+                               jobs=1 if hook else os.cpu_count() or 1,
                                max_parse_bytes=project.config.max_parse_bytes,
                                semgrep_timeout=project.config.semgrep_timeout)
         findings = check(request, lessons, exclude=project.config.exclude)

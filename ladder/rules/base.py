@@ -9,7 +9,7 @@ the git hook fast.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,6 +47,12 @@ class CheckRequest:
     code_root: Path | None = None
     max_parse_bytes: int = MAX_PARSE_BYTES  # larger files are refused, never parsed
     semgrep_timeout: int = SEMGREP_TIMEOUT_S  # seconds per rule per file; 0: no limit
+    # The findings cache of a check a person or CI asked for (ladder.rules.cache); None
+    # for the hook and the agent loop, which never trust a file others could write.
+    cache: Path | None = None
+    # Told (files done, files in all) as a long scan goes: the level-5 gate's tree scan.
+    progress: Callable[[int, int], None] | None = None
+    jobs: int = 1  # processes a whole-tree scan may use (the hook's few files: one)
     # Filled in by the engines: the rules that did not finish on a file (a semgrep
     # timeout). Shared by the copies `dataclasses.replace` makes, so the caller sees them.
     unfinished: list[Unfinished] = field(default_factory=list)
@@ -55,6 +61,11 @@ class CheckRequest:
         if self.contents is not None and path in self.contents:
             return self.contents[path]
         return (self.root / path).read_text(encoding="utf-8", errors="replace")
+
+    def read_bytes(self, path: str) -> bytes:
+        if self.contents is not None and path in self.contents:
+            return self.contents[path].encode("utf-8", "surrogateescape")
+        return (self.root / path).read_bytes()
 
     def size(self, path: str) -> int:
         """The file's size in bytes, without reading it (in memory: its UTF-8 length)."""

@@ -23,12 +23,14 @@ module and a commit touching no Python file must not pay ~100 ms for libcst.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing as mp
 import re
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ladder.errors import LadderError, RuleCrash
 from ladder.findings import Finding
@@ -36,6 +38,10 @@ from ladder.globs import matches
 from ladder.lesson import Lesson
 from ladder.rules.base import CheckRequest
 from ladder.rules.nesting import too_deep
+from ladder.rules.templates._check import foreign_encoding, may_contain
+
+if TYPE_CHECKING:
+    from ladder.rules.cache import FindingsCache
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 PARSE_ERROR = "parse-error"
@@ -57,12 +63,24 @@ _HANDLER_RE = re.compile(r"^(visit|leave)_([A-Z][A-Za-z]*)$")
 Handler = Callable[[Any], object]
 
 
+# A module switch for the parity tests, which run every case through both paths.
+USE_AST = True
+
+
 @dataclass(frozen=True)
 class Compiled:
-    """One lesson's libcst rule, ready to instantiate per file."""
+    """One lesson's libcst rule, ready to instantiate per file: the libcst check, the
+    same check over Python's `ast` when the template has one, and the identifiers one
+    of which a file must contain for the rule to fire there (None: any file)."""
 
     lesson: Lesson
     make: Callable[[], Any]
+    make_ast: Callable[[], Any] | None = None
+    needles: tuple[str, ...] | None = None
+    key: Mapping[str, Any] | None = None  # what decides its findings (None: not cacheable)
+
+    def may_fire(self, source: str) -> bool:
+        return self.needles is None or may_contain(source, self.needles)
 
 
 class _Crash(Exception):
@@ -193,7 +211,14 @@ def _compile(lessons: Sequence[Lesson], root: Path) -> list[Compiled]:
         if make_check is None:
             raise LadderError(f"template {template.name!r} has no libcst check", where=where)
         args = template.validate(lesson.rule.args, where)
-        out.append(Compiled(lesson, make_check(args, root, where)))
+        make_ast = getattr(template, "make_ast_check", None)
+        needles = getattr(template, "needles", None)
+        # The built-in templates (those with an `ast` check) are pure: their findings
+        # depend on the file's text and these arguments alone. A custom check is not.
+        key = {"lesson": lesson.id, "template": template.name, "args": args} if make_ast else None
+        out.append(Compiled(lesson, make_check(args, root, where),
+                            make_ast(args, root, where) if make_ast else None,
+                            tuple(needles(args)) if needles else None, key))
     return out
 
 
@@ -212,10 +237,97 @@ class LibcstEngine:
         # Every size before any parse: a whole-tree check refuses at once, not after
         # parsing the files that come before the generated one.
         refuse_too_large(request, [path for path, _ in todo])
+        cache = _cache(request)
         findings: list[Finding] = []
+        misses: list[tuple[str, list[Compiled], tuple[str, str] | None]] = []
         for path, applicable in todo:
-            findings.extend(check_file(request, path, applicable))
+            key, hit = _lookup(request, path, applicable, cache)
+            if hit is None:
+                misses.append((path, applicable, key))
+            else:
+                findings.extend(hit)
+        done = len(todo) - len(misses)
+        for (path, _, key), found in zip(misses, _check_all(request, misses, done, len(todo)),
+                                         strict=True):
+            findings.extend(found)
+            if cache is not None and key is not None:
+                cache.put(path, key[0], key[1], found)
+        if cache is not None:
+            cache.save()
         return findings
+
+
+# The work of the forked processes of a parallel scan: set before the fork, so the
+# children inherit the compiled checks (closures do not pickle) instead of receiving them.
+_WORK: tuple[CheckRequest, list[tuple[str, list[Compiled]]]] | None = None
+PARALLEL_MIN = 64  # files to parse before a second process pays for its start
+CHUNK = 16  # files per task: progress and balance without a message per file
+
+
+def _work(chunk: range) -> tuple[range, list[list[Finding]] | None]:
+    assert _WORK is not None
+    request, todo = _WORK
+    try:
+        return chunk, [check_file(request, *todo[i]) for i in chunk]
+    except Exception:  # the parent re-runs the chunk and raises the real error itself
+        return chunk, None
+
+
+def _check_all(
+    request: CheckRequest, misses: Sequence[tuple[str, list[Compiled], object]], done: int, total: int
+) -> list[list[Finding]]:
+    """The findings of each file of `misses`, in order: in `request.jobs` processes when
+    there are enough files (a whole-tree scan), else here."""
+    global _WORK
+    todo = [(path, applicable) for path, applicable, _ in misses]
+    results: list[list[Finding] | None] = [None] * len(todo)
+    jobs = min(request.jobs, len(todo) // PARALLEL_MIN)
+    if jobs > 1 and threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        _WORK = (request, todo)
+        try:
+            chunks = [range(i, min(i + CHUNK, len(todo))) for i in range(0, len(todo), CHUNK)]
+            with mp.get_context("fork").Pool(jobs) as pool:
+                for chunk, done_chunk in pool.imap_unordered(_work, chunks):
+                    if done_chunk is not None:
+                        for i, f in zip(chunk, done_chunk, strict=True):
+                            results[i] = f
+                    done += len(chunk)
+                    if request.progress is not None:
+                        request.progress(done, total)
+        finally:
+            _WORK = None
+    out: list[list[Finding]] = []
+    for i, (path, applicable) in enumerate(todo):
+        known = results[i]
+        if known is None:  # serial, or a chunk whose child failed: its error is raised here
+            known = check_file(request, path, applicable)
+            done += 1
+            if request.progress is not None:
+                request.progress(done, total)
+        out.append(known)
+    return out
+
+
+def _cache(request: CheckRequest) -> FindingsCache | None:
+    if request.cache is None or request.agent:
+        return None
+    from ladder.rules.cache import FindingsCache
+
+    return FindingsCache.load(request.cache)
+
+
+def _lookup(
+    request: CheckRequest, path: str, applicable: Sequence[Compiled], cache: FindingsCache | None
+) -> tuple[tuple[str, str] | None, list[Finding] | None]:
+    """The cache key of a file (None: not cacheable) and its cached findings, if any:
+    cacheable when every rule there is pure."""
+    keys = [c.key for c in applicable]
+    if cache is None or any(k is None for k in keys):
+        return None, None
+    from ladder.rules.cache import digest, rules_key
+
+    content, rules = digest(request.read_bytes(path)), rules_key([k for k in keys if k])
+    return (content, rules), cache.get(path, content, rules)
 
 
 def _size(size: int) -> str:
@@ -276,15 +388,76 @@ def _positions(wrapper: Any, provider: Any) -> Any:
 
 
 def check_file(request: CheckRequest, path: str, compiled: Sequence[Compiled]) -> list[Finding]:
-    """All findings of `compiled` in one file: one parse, one traversal."""
-    import libcst as cst
-    from libcst.metadata import PositionProvider
-
+    """All findings of `compiled` in one file: one parse, one traversal -- none when no
+    rule can fire there (a file without `eval` has no call of it, whatever its syntax)."""
     source = request.read(path)
+    if foreign_encoding(source):
+        source, problem = _declared_text(request, path)
+        if problem:
+            return [Finding(PARSE_ERROR, c.lesson.id, path, 1, 1, f"cannot check this file: {problem}")
+                    for c in compiled]
+    compiled = [c for c in compiled if c.may_fire(source)]
+    if not compiled:
+        return []
     deep = too_deep(source) if request.agent else ""  # the loop's own process: no segfault
     if deep:
         return [Finding(PARSE_ERROR, c.lesson.id, path, 1, 1, f"cannot check this file: {deep}")
                 for c in compiled]
+    if USE_AST and all(c.make_ast is not None for c in compiled):
+        found = _check_ast(source, path, compiled)
+        if found is not None:
+            return found
+    return _check_libcst(source, path, compiled)
+
+
+def _declared_text(request: CheckRequest, path: str) -> tuple[str, str]:
+    """The file as Python reads it under its PEP 263 declaration (UTF-7 turns `+AGU-val`
+    into `eval`), or the reason it cannot be read so."""
+    import codecs
+    import io
+    import tokenize
+
+    if request.contents is not None and path in request.contents:
+        raw = request.contents[path].encode("utf-8", "surrogateescape")
+    else:
+        raw = (request.root / path).read_bytes()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        return codecs.decode(raw, encoding), ""
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        return "", f"its declared encoding does not read it ({exc})"
+
+
+def _check_ast(source: str, path: str, compiled: Sequence[Compiled]) -> list[Finding] | None:
+    """The findings over Python's `ast`; None when CPython cannot parse the file."""
+    from ladder.rules import ast_walk
+
+    tree = ast_walk.parse(source)
+    if tree is None:
+        return None
+    dispatcher = Dispatcher()
+    checks: list[tuple[Any, Lesson]] = []
+    for c in compiled:
+        assert c.make_ast is not None
+        try:
+            check = c.make_ast()
+        except Exception as exc:
+            raise _crash(None, c.lesson, path, exc) from exc
+        check.source = source
+        dispatcher.add(check, None)
+        checks.append((check, c.lesson))
+    try:
+        ast_walk.walk(tree, dispatcher)
+    except _Crash as crash:
+        lesson = next(lesson for check, lesson in checks if check is crash.check)
+        raise _crash(crash.check, lesson, path, crash.exc) from crash.exc
+    return ast_walk.findings(source, checks, path)
+
+
+def _check_libcst(source: str, path: str, compiled: Sequence[Compiled]) -> list[Finding]:
+    import libcst as cst
+    from libcst.metadata import PositionProvider
+
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:

@@ -20,7 +20,7 @@ from typing import Any
 from ladder.lesson import Case
 from ladder.numbers import literal_number
 from ladder.rules.templates._args import Arg, bad_arg, check_args
-from ladder.rules.templates._check import CheckFactory, NodeCheck
+from ladder.rules.templates._check import CheckFactory, NodeCheck, ident
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
@@ -66,11 +66,11 @@ class BoundCheck(NodeCheck):
         kind = type(small).__name__
         if kind == "Assign":
             for target in small.targets:
-                if type(target.target).__name__ == "Name" and target.target.value == self.name:
+                if type(target.target).__name__ == "Name" and ident(target.target.value) == self.name:
                     return small.value
         elif kind == "AnnAssign" and small.value is not None:
             target = small.target
-            if type(target).__name__ == "Name" and target.value == self.name:
+            if type(target).__name__ == "Name" and ident(target.value) == self.name:
                 return small.value
         return None
 
@@ -79,6 +79,50 @@ class BoundCheck(NodeCheck):
         number = literal_number(code)
         if number is not None and not self.compare(number, self.value):
             self.report(small, self.message.format(actual=code.strip()))
+
+
+class BoundAst(NodeCheck):
+    """`BoundCheck` over Python's `ast`; the engine sets `source` (for the value's code)."""
+
+    rule_id = "bound"
+    source = ""
+
+    def __init__(self, name: str, op: str, value: float | int, message: str) -> None:
+        super().__init__()
+        self.name = name
+        self.compare = OPS[op]
+        self.value = value
+        self.message = message
+
+    def visit_Module(self, module: Any) -> None:
+        for statement in module.body:
+            value = self._assigned(statement)
+            if value is None:
+                continue
+            code = ast_segment(self.source, value)
+            number = literal_number(code)
+            if number is not None and not self.compare(number, self.value):
+                self.report(statement, self.message.format(actual=code.strip()))
+
+    def _assigned(self, statement: Any) -> Any:
+        kind = type(statement).__name__
+        if kind == "Assign":
+            for target in statement.targets:
+                if type(target).__name__ == "Name" and target.id == self.name:
+                    return statement.value
+        elif kind == "AnnAssign" and statement.value is not None:
+            target = statement.target
+            if type(target).__name__ == "Name" and target.id == self.name:
+                return statement.value
+        return None
+
+
+def ast_segment(source: str, node: Any) -> str:
+    """The source text of an `ast` node ("" when it cannot be found). Unlike libcst's,
+    it leaves out parentheses around the value: `(0.5)` reads `0.5`, the same number."""
+    import ast
+
+    return ast.get_source_segment(source, node) or ""
 
 
 def _parse_expr(args: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -133,6 +177,14 @@ class Bound:
         if args.get("message"):
             message = message.replace("{", "{{").replace("}", "}}")
         return lambda: BoundCheck(name, op, value, message)
+
+    def make_ast_check(self, args: Mapping[str, Any], root: Path, where: str) -> CheckFactory:
+        ast_message = self.make_check(args, root, where)().message  # the one message rule
+        name: str = args["name"]
+        return lambda: BoundAst(name, args["op"], args["value"], ast_message)
+
+    def needles(self, args: Mapping[str, Any]) -> tuple[str, ...]:
+        return (str(args["name"]),)
 
 
 def _step(value: float | int) -> float | int:

@@ -16,7 +16,14 @@ from typing import Any
 
 from ladder.lesson import Case
 from ladder.rules.templates._args import Arg, check_args
-from ladder.rules.templates._check import CheckFactory, ImportAliases, NodeCheck, dotted_name
+from ladder.rules.templates._check import (
+    AstImportAliases,
+    CheckFactory,
+    ImportAliases,
+    NodeCheck,
+    dotted_ast,
+    dotted_name,
+)
 
 ARGS = (
     Arg("name", "dotted", "the dotted name of the function whose calls are forbidden", '"os.system"'),
@@ -35,6 +42,23 @@ class ForbidCallCheck(NodeCheck, ImportAliases):
 
     def visit_Call(self, node: Any) -> None:
         called = dotted_name(node.func)
+        if called is not None and self.resolve(called) == self.name:
+            self.report(node, self.message)
+
+
+class ForbidCallAst(NodeCheck, AstImportAliases):
+    """`ForbidCallCheck` over Python's `ast`."""
+
+    rule_id = "forbid-call"
+
+    def __init__(self, name: str, message: str) -> None:
+        NodeCheck.__init__(self)
+        AstImportAliases.__init__(self)
+        self.name = name
+        self.message = message
+
+    def visit_Call(self, node: Any) -> None:
+        called = dotted_ast(node.func)
         if called is not None and self.resolve(called) == self.name:
             self.report(node, self.message)
 
@@ -80,6 +104,16 @@ class ForbidCall:
         name: str = args["name"]
         message: str = args.get("message") or _default_message(name)
         return lambda: ForbidCallCheck(name, message)
+
+    def make_ast_check(self, args: Mapping[str, Any], root: Path, where: str) -> CheckFactory:
+        name: str = args["name"]
+        message: str = args.get("message") or _default_message(name)
+        return lambda: ForbidCallAst(name, message)
+
+    def needles(self, args: Mapping[str, Any]) -> tuple[str, ...]:
+        # Every way of calling `os.system` the check resolves names `system` somewhere:
+        # `os.system(x)`, `from os import system as run`.
+        return (str(args["name"]).rpartition(".")[2],)
 
 
 TEMPLATE = ForbidCall()

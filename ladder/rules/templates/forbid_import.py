@@ -53,6 +53,36 @@ class ForbidImportCheck(NodeCheck):
             self.report(node, self.message)
 
 
+class ForbidImportAst(NodeCheck):
+    """`ForbidImportCheck` over Python's `ast`."""
+
+    rule_id = "forbid-import"
+
+    def __init__(self, module: str, message: str) -> None:
+        super().__init__()
+        self.module = module
+        self.message = message
+
+    def _forbidden(self, name: str) -> bool:
+        return name == self.module or name.startswith(self.module + ".")
+
+    def visit_Import(self, node: Any) -> None:
+        if any(self._forbidden(alias.name) for alias in node.names):
+            self.report(node, self.message)
+
+    def visit_ImportFrom(self, node: Any) -> None:
+        if node.level or node.module is None:
+            return
+        if self._forbidden(node.module):
+            self.report(node, self.message)
+            return
+        names = [alias.name for alias in node.names]
+        if names == ["*"]:
+            return
+        if any(self._forbidden(f"{node.module}.{name}") for name in names):
+            self.report(node, self.message)
+
+
 @dataclass(frozen=True)
 class ForbidImport:
     name: str = "forbid-import"
@@ -89,6 +119,16 @@ class ForbidImport:
         module: str = args["module"]
         message: str = args.get("message") or f"import of {module} is forbidden"
         return lambda: ForbidImportCheck(module, message)
+
+    def make_ast_check(self, args: Mapping[str, Any], root: Path, where: str) -> CheckFactory:
+        module: str = args["module"]
+        message: str = args.get("message") or f"import of {module} is forbidden"
+        return lambda: ForbidImportAst(module, message)
+
+    def needles(self, args: Mapping[str, Any]) -> tuple[str, ...]:
+        # Any import of `a.b` (`import a.b`, `from a import b`, `from a.b import c`)
+        # names its top-level package.
+        return (str(args["module"]).split(".")[0],)
 
 
 TEMPLATE = ForbidImport()

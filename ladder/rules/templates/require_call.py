@@ -24,7 +24,16 @@ from typing import Any
 
 from ladder.lesson import Case
 from ladder.rules.templates._args import Arg, check_args
-from ladder.rules.templates._check import CheckFactory, ImportAliases, NodeCheck, dotted_name
+from ladder.rules.templates._check import (
+    AstImportAliases,
+    CheckFactory,
+    ImportAliases,
+    NameOf,
+    NodeCheck,
+    dotted_ast,
+    dotted_name,
+    ident,
+)
 
 ARGS = (
     Arg("function", "ident", "the name of the function that must make the call", '"generate"'),
@@ -107,7 +116,7 @@ class RequireCallCheck(NodeCheck, ImportAliases):
         return ellipsis_body(node)
 
     def visit_FunctionDef(self, node: Any) -> None:
-        if node.name.value == self.function and not self.is_stub(node):
+        if ident(node.name.value) == self.function and not self.is_stub(node):
             self.open.append([node, False])
         self.scopes.append(False)
 
@@ -122,6 +131,74 @@ class RequireCallCheck(NodeCheck, ImportAliases):
         if not self.open:
             return
         called = dotted_name(node.func)
+        if called is not None and (called == self.calls or called.endswith(self.suffix)):
+            for frame in self.open:
+                frame[1] = True
+
+
+def _ast_ellipsis_body(node: Any) -> bool:
+    """`ellipsis_body` for an `ast` def: only `...`, optionally after a docstring."""
+    body = list(node.body)
+    if any(type(s).__name__ != "Expr" or type(s.value).__name__ != "Constant" for s in body):
+        return False
+    values = [s.value.value for s in body]
+    if values and isinstance(values[0], (str, bytes)):
+        values = values[1:]
+    return bool(values) and all(v is Ellipsis for v in values)
+
+
+class RequireCallAst(NodeCheck, AstImportAliases):
+    """`RequireCallCheck` over Python's `ast` (async defs are their own node type there)."""
+
+    rule_id = "require-call"
+
+    def __init__(self, function: str, calls: str, message: str) -> None:
+        NodeCheck.__init__(self)
+        AstImportAliases.__init__(self)
+        self.function = function
+        self.calls = calls
+        self.suffix = "." + calls
+        self.message = message
+        self.open: list[list[Any]] = []
+        self.scopes: list[bool] = []
+
+    def _resolved(self, node: Any) -> str | None:
+        name = dotted_ast(node)
+        return None if name is None else self.resolve(name)
+
+    def visit_ClassDef(self, node: Any) -> None:
+        bases = [b.value if type(b).__name__ == "Subscript" else b for b in node.bases]
+        self.scopes.append(any(self._resolved(b) in PROTOCOLS for b in bases))
+
+    def leave_ClassDef(self, node: Any) -> None:
+        self.scopes.pop()
+
+    def is_stub(self, node: Any) -> bool:
+        if self.scopes and self.scopes[-1]:
+            return True
+        if any(self._resolved(d) in OVERLOADS for d in node.decorator_list):
+            return True
+        return _ast_ellipsis_body(node)
+
+    def visit_FunctionDef(self, node: Any) -> None:
+        if node.name == self.function and not self.is_stub(node):
+            self.open.append([node, False])
+        self.scopes.append(False)
+
+    def leave_FunctionDef(self, node: Any) -> None:
+        self.scopes.pop()
+        if self.open and self.open[-1][0] is node:
+            _, seen = self.open.pop()
+            if not seen:
+                self.report(NameOf(node, node.name), self.message)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+    leave_AsyncFunctionDef = leave_FunctionDef
+
+    def visit_Call(self, node: Any) -> None:
+        if not self.open:
+            return
+        called = dotted_ast(node.func)
         if called is not None and (called == self.calls or called.endswith(self.suffix)):
             for frame in self.open:
                 frame[1] = True
@@ -178,6 +255,15 @@ class RequireCall:
         calls: str = args["calls"]
         message: str = args.get("message") or f"{function}() must call {calls}()"
         return lambda: RequireCallCheck(function, calls, message)
+
+    def make_ast_check(self, args: Mapping[str, Any], root: Path, where: str) -> CheckFactory:
+        function: str = args["function"]
+        calls: str = args["calls"]
+        message: str = args.get("message") or f"{function}() must call {calls}()"
+        return lambda: RequireCallAst(function, calls, message)
+
+    def needles(self, args: Mapping[str, Any]) -> tuple[str, ...]:
+        return (str(args["function"]),)  # the rule is about `def F`
 
 
 TEMPLATE = RequireCall()
