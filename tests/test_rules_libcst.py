@@ -458,8 +458,9 @@ def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[cst.Module]:
 
 def test_file_over_the_parse_limit_is_refused_before_any_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     parsed = _counting_parses(monkeypatch)
-    files = {"a_small.py": "x = 1\n", "gen/big_pb.py": "é = 1\n" * 20, "gen/more_pb.py": "y = 2\n" * 30}
-    # 20 lines of 7 UTF-8 bytes (6 characters): the limit is on bytes, as on disk.
+    files = {"a_small.py": "x = eval\n", "gen/big_pb.py": "é = eval\n" * 14,
+             "gen/more_pb.py": "y = eval\n" * 30}
+    # 14 lines of 10 UTF-8 bytes (9 characters): the limit is on bytes, as on disk.
     request = CheckRequest(Path("."), sorted(files), contents=files, max_parse_bytes=139)
     with pytest.raises(LadderError) as info:
         check(request, [lesson(*FORBID_EVAL)])
@@ -476,8 +477,14 @@ def test_file_at_the_parse_limit_is_checked() -> None:
     assert lines(check(request, [lesson(*FORBID_EVAL)])) == [1]
 
 
+def test_a_large_file_no_rule_can_fire_on_is_not_refused() -> None:
+    files = {"gen/big_pb.py": "x = 1\n" * 100, "m.py": "eval(x)\n"}  # no `eval` in the big one
+    request = CheckRequest(Path("."), sorted(files), contents=files, max_parse_bytes=100)
+    assert [f.path for f in check(request, [lesson(*FORBID_EVAL)])] == ["m.py"]
+
+
 def test_parse_limit_applies_only_to_files_a_libcst_rule_reads(tmp_path: Path) -> None:
-    big = "x = 1\n" * 100
+    big = "x = eval\n" * 100
     write(tmp_path, "notes.txt", big)
     write(tmp_path, "vendor/big.py", big)
     write(tmp_path, "src/ok.py", "eval(x)\n")
@@ -487,7 +494,7 @@ def test_parse_limit_applies_only_to_files_a_libcst_rule_reads(tmp_path: Path) -
     assert check(request, [lesson(*FORBID_EVAL)], exclude=("vendor/**",)) == found
     with pytest.raises(LadderError) as info:
         check(request, [lesson(*FORBID_EVAL)])
-    assert info.value.where == "vendor/big.py" and info.value.what.startswith("600 bytes")  # on disk
+    assert info.value.where == "vendor/big.py" and info.value.what.startswith("900 bytes")  # on disk
 
 
 def test_one_tree_alive_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -235,8 +235,11 @@ class LibcstEngine:
             if applicable:
                 todo.append((path, applicable))
         # Every size before any parse: a whole-tree check refuses at once, not after
-        # parsing the files that come before the generated one.
-        refuse_too_large(request, [path for path, _ in todo])
+        # parsing the files that come before the generated one. A large file no rule
+        # can fire on is never parsed, so it is not refused either.
+        refuse_too_large(request, [path for path, applicable in todo
+                                   if request.size(path) > request.max_parse_bytes
+                                   and _would_parse(request, path, applicable)])
         cache = _cache(request)
         findings: list[Finding] = []
         misses: list[tuple[str, list[Compiled], tuple[str, str] | None]] = []
@@ -408,6 +411,16 @@ def check_file(request: CheckRequest, path: str, compiled: Sequence[Compiled]) -
         if found is not None:
             return found
     return _check_libcst(source, path, compiled)
+
+
+def _would_parse(request: CheckRequest, path: str, applicable: Sequence[Compiled]) -> bool:
+    """Would `check_file` parse this file (some rule may fire on its text)?"""
+    source = request.read(path)
+    if foreign_encoding(source):
+        source, problem = _declared_text(request, path)
+        if problem:
+            return False  # refused as unreadable, never parsed
+    return any(c.may_fire(source) for c in applicable)
 
 
 def _declared_text(request: CheckRequest, path: str) -> tuple[str, str]:
