@@ -217,3 +217,28 @@ def test_init_no_stage_says_exactly_what_to_stage(realistic: Path) -> None:
     git(root, *shlex.split(line.split("to stage:", 1)[1])[1:])  # the printed `git add -- ...`
     proc = _ordinary_commit(root, "src/more.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_reinit_of_an_older_ladders_config_says_how_to_keep_hooks_off_push(realistic: Path) -> None:
+    # An older ladder added its entry without `default_stages` and installed pre-push:
+    # the user's stage-less hook has run on every push since. Re-init adds nothing (it
+    # cannot tell a choice from an accident) but says what to add.
+    import yaml
+
+    from ladder.hooks.precommit import hook_dict
+
+    entry = yaml.safe_dump([{"repo": "local", "hooks": [hook_dict()]}], sort_keys=False)
+    config = realistic / ".pre-commit-config.yaml"
+    config.write_text(USER_CONFIG + "".join("  " + line + "\n" for line in entry.splitlines()))
+    git(realistic, "commit", "-qam", "an older ladder's init")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install", "-t", "pre-commit", "-t",
+                    "pre-push"], cwd=realistic, check=True, capture_output=True)
+    before = config.read_bytes()
+    proc = ladder(realistic, "init")
+    assert proc.returncode == 0, proc.stderr
+    assert config.read_bytes() == before
+    [note] = [line for line in proc.stdout.splitlines() if "note:" in line]
+    assert "any-stage (no `stages`) also run on every push" in note
+    assert "`default_stages: [pre-commit]`" in note
+    config.write_text(config.read_text() + "default_stages: [pre-commit]\n")
+    assert "note:" not in ladder(realistic, "init").stdout

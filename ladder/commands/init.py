@@ -40,6 +40,9 @@ def run(
         print(f"  wrote {project.rel(path)}")
     if install_hooks:
         print("  git hooks installed (pre-commit, pre-push)")
+    note = precommit.push_note(project)
+    if note:
+        print(f"  {note}")
     if agents:
         from ladder.commands.hooks import install_agents
 

@@ -223,6 +223,33 @@ def _added_defaults(project: Project, old: dict[str, Any]) -> dict[str, Any]:
     return {"default_stages": list(STAGES_BUT_PUSH)}
 
 
+def push_note(project: Project) -> str:
+    """A note for a repository whose hooks without `stages` run on every push because
+    ladder's pre-push hook is installed -- a config an older ladder made, where the
+    entry is there and `default_stages` is not. The fix is the user's to make (ladder
+    only adds, and cannot tell whether they meant it): "" when there is nothing to say."""
+    try:
+        old = _parse(_read(project.root / CONFIG), CONFIG)
+    except LadderError:
+        return ""
+    if find_hook(old) is None or "default_stages" in old:
+        return ""
+    types = old.get("default_install_hook_types")
+    if isinstance(types, list) and "pre-push" in types:
+        return ""  # they asked for push hooks
+    if not _script_installed(hooks_dir(project.root) / "pre-push"):
+        return ""
+    unstaged = [h.get("id", "?") for repo in _repos(old) if isinstance(repo, dict)
+                for h in (repo.get("hooks") or []) if isinstance(h, dict)
+                and h.get("id") != HOOK_ID and "stages" not in h]
+    if not unstaged:
+        return ""
+    shown = ", ".join(map(str, unstaged[:3])) + (f" and {len(unstaged) - 3} more" if len(unstaged) > 3 else "")
+    return (f"note: {shown} (no `stages`) also run on every push, since ladder's pre-push hook "
+            f"is installed; to keep them at commit only, add to {CONFIG}: "
+            "`default_stages: [pre-commit]`")
+
+
 def _read(path: Path) -> str:
     """The config's text, line endings untouched ("" when there is none)."""
     try:
