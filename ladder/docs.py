@@ -132,17 +132,20 @@ EXAMPLES: dict[str, Example] = {
             "Semgrep says what the libcst templates cannot: keyword arguments "
             "(`subprocess.run(..., shell=True, ...)`), combinations (`pattern-not`), "
             "taint, other languages. Existing semgrep rules and their annotated tests "
-            "(`# ruleid:` / `# ok:`) are reused as they are through `config`."
+            "(`# ruleid:` / `# ok:`, `.fixed` autofix files) are reused as they are through "
+            "`config`, judged as `semgrep --test` judges them; a file of several rules "
+            "serves one lesson per rule (`rule_id`)."
         ),
         args={"pattern": "eval(...)", "message": "Use ast.literal_eval or json.loads."},
         level=4,
         required=dict.fromkeys(("pattern", "yaml", "config"), "exactly one of the three"),
         args_note=(
-            "Give exactly one of `pattern`, `yaml` and `config`. `message`, `severity` and "
-            "`languages` override the rule's own (default severity WARNING, languages "
-            "[python])."
+            "Give exactly one of `pattern`, `yaml` and `config`. `rule_id` picks the "
+            "lesson's rule when the `yaml`/`config` file holds several. `message`, "
+            "`severity` and `languages` override the rule's own (default severity WARNING, "
+            "languages [python])."
         ),
-        more=("ladder.rules.semgrep_tests",),
+        more=("ladder.rules.semgrep_tests", "ladder.rules.semgrep_annotations", "ladder.rules.semgrep_autofix"),
     ),
     "regex": Example(
         lesson_id="no-breakpoint",

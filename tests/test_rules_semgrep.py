@@ -44,6 +44,9 @@ LESSONS = (
     lesson("no-eval", pattern="eval(...)"),
     lesson("no.exec", paths=("lib/**", "vendor/**", "bin/**", "Makefile"), yaml=NO_EXEC_YAML),
     lesson("no-pickle", config="rules/no-pickle.yaml", message="pickle.load of $F is unsafe"),
+    # One rule file, two rules, two lessons: no hand split (issue 13).
+    lesson("no-system", config="rules/os-calls.yaml", rule_id="os-system"),
+    lesson("no-popen", config="rules/os-calls.yaml", rule_id="os-popen"),
 )
 
 FILES = {
@@ -64,6 +67,11 @@ FILES = {
         "rules:\n  - id: pickle-load\n    message: m\n    languages: [python]\n"
         "    severity: WARNING\n    pattern: pickle.load($F)\n"
     ),
+    "rules/os-calls.yaml": "rules:\n" + "".join(
+        f"  - id: os-{name}\n    message: m\n    languages: [python]\n    severity: ERROR\n    pattern: os.{name}(...)\n"
+        for name in ("system", "popen")
+    ),
+    "src/os_calls.py": "import os\nos.system(cmd)\nos.popen(cmd)\n",
     ".gitignore": "ignored_by_git.py\nuntracked_ignored.py\n",
     ".semgrepignore": "ignored_by_semgrep.py\nsrc/\n",
 }
@@ -106,6 +114,8 @@ def located(findings: list[Finding]) -> set[tuple[str, str, int]]:
         pytest.param("no-eval", "mem/new.py", 1, id="in-memory-only"),
         pytest.param("no.exec", "lib/run.py", 1, id="yaml-rule"),
         pytest.param("no-pickle", "src/load.py", 2, id="config-rule"),
+        pytest.param("no-system", "src/os_calls.py", 2, id="multi-rule-file-first"),
+        pytest.param("no-popen", "src/os_calls.py", 3, id="multi-rule-file-second"),
     ],
 )
 def test_semgrep_fixes(findings: list[Finding], lesson_id: str, path: str, line: int) -> None:
@@ -127,6 +137,11 @@ def test_semgrep_fixes(findings: list[Finding], lesson_id: str, path: str, line:
 )
 def test_semgrep_noop(findings: list[Finding], lesson_id: str, path: str) -> None:
     assert not [f for f in findings if f.lesson == lesson_id and f.path == path]
+
+
+def test_a_lesson_of_a_multi_rule_file_runs_its_rule_only(findings: list[Finding]) -> None:
+    found = {(f.lesson, f.rule, f.line) for f in findings if f.path == "src/os_calls.py"}
+    assert found == {("no-system", "os-system", 2), ("no-popen", "os-popen", 3)}
 
 
 def test_finding_fields(findings: list[Finding]) -> None:
@@ -195,6 +210,7 @@ def test_verify_with_semgrep_accepts_a_good_rule(repo_root: Path) -> None:
 # --- offline validation: no semgrep process -----------------------------------------
 
 GOOD_RULE = "rules:\n  - id: r\n    message: m\n    languages: [python]\n    severity: ERROR\n    pattern: f()\n"
+TWO_RULES = GOOD_RULE + GOOD_RULE[6:].replace("id: r", "id: s")
 
 
 @pytest.mark.parametrize(
@@ -205,6 +221,12 @@ GOOD_RULE = "rules:\n  - id: r\n    message: m\n    languages: [python]\n    sev
         pytest.param({"yaml": "rules: [\n"}, "not valid YAML at line", id="bad-yaml"),
         pytest.param({"yaml": "id: r\n"}, "no top-level `rules:` list", id="no-rules-key"),
         pytest.param({"yaml": GOOD_RULE + GOOD_RULE[6:]}, "holds 2 rules", id="two-rules"),
+        pytest.param({"yaml": TWO_RULES}, "holds 2 rules (r, s); a lesson holds exactly one", id="no-rule-id"),
+        pytest.param({"yaml": TWO_RULES, "rule_id": "t"}, "has no rule with id 't' (its rules: r, s)", id="unknown-rule-id"),
+        pytest.param({"yaml": GOOD_RULE + GOOD_RULE[6:], "rule_id": "r"}, "holds 2 rules with id 'r'", id="ambiguous-rule-id"),
+        pytest.param({"yaml": GOOD_RULE, "rule_id": "s"}, "has no rule with id 's' (its rules: r)", id="one-rule-wrong-id"),
+        pytest.param({"pattern": "f()", "rule_id": "r"}, "rule argument 'rule_id'", id="rule-id-with-pattern"),
+        pytest.param({"yaml": "rules: []\n"}, "holds no rule", id="no-rule"),
         pytest.param({"yaml": GOOD_RULE.replace("    message: m\n", "")}, "needs a string `message:`", id="no-message"),
         pytest.param({"yaml": GOOD_RULE.replace("pattern: f()", "pattern-nope: f()")}, "needs exactly one of", id="no-pattern-key"),
         pytest.param({"yaml": GOOD_RULE.replace("ERROR", "LOUD")}, "severity 'LOUD'", id="bad-severity"),
@@ -225,9 +247,11 @@ def test_validate_refuses_broken_rules(args: dict[str, Any], problem: str) -> No
 def test_validate_reads_config_from_the_repository(repo: Path) -> None:
     with pytest.raises(LadderError, match="cannot be read"):
         TEMPLATE.validate({"config": "rules/missing.yaml"}, "l.toml")
-    write(repo, "rules/two.yaml", GOOD_RULE + GOOD_RULE[6:])
-    with pytest.raises(LadderError, match="holds 2 rules"):
+    write(repo, "rules/two.yaml", TWO_RULES)
+    with pytest.raises(LadderError, match="holds 2 rules") as info:
         TEMPLATE.validate({"config": "rules/two.yaml"}, "l.toml")
+    assert info.value.todo == "add rule_id=ID to the lesson's rule: one lesson per rule of the file"
+    assert TEMPLATE.validate({"config": "rules/two.yaml", "rule_id": "s"}, "l.toml")["rule_id"] == "s"
     write(repo, "rules/ok.yaml", GOOD_RULE)
     assert TEMPLATE.validate({"config": " rules/ok.yaml "}, "l.toml") == {"config": "rules/ok.yaml"}
 
@@ -238,6 +262,7 @@ def test_validate_reads_config_from_the_repository(repo: Path) -> None:
         pytest.param({"pattern": "eval(...)"}, {"pattern": "eval(...)"}, id="pattern"),
         pytest.param({"pattern": "f()", "languages": "python, py"}, {"pattern": "f()", "languages": ["python", "py"]}, id="languages-from-cli"),
         pytest.param({"yaml": GOOD_RULE, "severity": "INFO"}, {"yaml": GOOD_RULE.strip(), "severity": "INFO"}, id="yaml"),
+        pytest.param({"yaml": TWO_RULES, "rule_id": " s "}, {"yaml": TWO_RULES.strip(), "rule_id": "s"}, id="rule-id"),
         pytest.param({"yaml": GOOD_RULE.replace("    severity: ERROR\n", "")}, {"yaml": GOOD_RULE.replace("    severity: ERROR\n", "").strip()}, id="severity-defaults"),
     ],
 )

@@ -165,13 +165,11 @@ def _write(root: Path, rel: str, code: str) -> None:
     target.write_text(code, encoding="utf-8")
 
 
-def _annotated(root: Path, lesson: Lesson) -> list[CaseResult]:
+def _annotated(root: Path, lessons: Sequence[Lesson]) -> dict[str, list[CaseResult]]:
     from ladder.rules import semgrep_tests
 
-    try:
-        return list(semgrep_tests.annotated_case_results(root, lesson))
-    except LadderError as err:
-        return [CaseResult(lesson.id, "rule", -1, False, f"annotated tests: {err.what}", "annotated")]
+    patterns = [x for x in lessons if x.rule is not None and x.rule.template == "pattern"]
+    return semgrep_tests.annotated_results(root, patterns) if patterns else {}
 
 
 def _missing(lesson_id: str, results: Sequence[CaseResult]) -> list[CaseResult]:
@@ -217,9 +215,9 @@ def run_cases(lessons: Sequence[Lesson], *, root: Path | None = None) -> list[Ca
         for prepared in diff:
             results[prepared.lesson.id].extend(_run_diff(prepared, base / "diff"))
     if root is not None:
-        for lesson in lessons:
-            if lesson.rule is not None and lesson.rule.template == "pattern":
-                results[lesson.id].extend(_annotated(root, lesson))
+        # Annotated test files, judged as `semgrep --test` does (ladder.rules.semgrep_tests).
+        for lesson_id, found in _annotated(root, lessons).items():
+            results[lesson_id].extend(found)
     out: list[CaseResult] = []
     for lesson_id, found in results.items():
         out.extend(found)

@@ -162,11 +162,13 @@ def osemgrep_core() -> str | None:
 
 def run_semgrep(
     rules: Sequence[Mapping[str, Any]], targets: Sequence[str], cwd: Path, *, experimental: bool = EXPERIMENTAL,
-    timeout: int = semgrep_launch.SEMGREP_TIMEOUT_S,
+    timeout: int = semgrep_launch.SEMGREP_TIMEOUT_S, extra: Sequence[str] = (),
 ) -> dict[str, Any]:
     """semgrep's JSON output for `rules` on `targets` (never called with no target:
-    semgrep would then scan the whole of `cwd`)."""
+    semgrep would then scan the whole of `cwd`). `extra` flags go to the default
+    engine only (`ladder.rules.semgrep_tests` runs it the way `semgrep --test` does)."""
     assert targets, "semgrep with no target scans the current directory"
+    assert not (extra and experimental), "extra flags are for the default engine"
     text = semgrep_launch.config_text([json.dumps(rule) for rule in rules])
     core = osemgrep_core() if experimental else None
     proc: subprocess.Popen[str] | semgrep_launch.Spawned | None = (
@@ -183,7 +185,7 @@ def run_semgrep(
                     cmd = [
                         *semgrep_command(), "scan", *(["--experimental"] if experimental else []),
                         *SEMGREP_FLAGS, "--max-target-bytes=0", *semgrep_launch.timeout_flags(timeout),
-                        "--config", str(config), "--", *targets,
+                        *extra, "--config", str(config), "--", *targets,
                     ]
                     proc = subprocess.Popen(
                         cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -2,12 +2,17 @@
 
 Three ways to give it, exactly one per lesson:
 - `pattern = "eval(...)"` — one semgrep pattern; ladder writes the rest of the rule;
-- `yaml = '''rules: [...]'''` — the text of a semgrep rules file holding one rule;
-- `config = "rules/no-eval.yaml"` — a repo-relative semgrep rules file holding one rule
+- `yaml = '''rules: [...]'''` — the text of a semgrep rules file;
+- `config = "rules/no-eval.yaml"` — a repo-relative semgrep rules file
   (semgrep-style annotated test files next to it are run by `ladder test`, see
   `ladder.rules.semgrep_tests`).
 
-Rules are checked offline here (YAML, one rule, its required keys, one top-level
+A lesson holds one rule. A file with several rules (`rules:` lists them) is used as
+it is, one lesson per rule: `rule_id = "no-eval"` picks the lesson's rule, so the
+file needs no hand split (issue 13). Without `rule_id` such a file is refused with
+the ids it holds; so is a `rule_id` the file does not have, or has twice.
+
+Rules are checked offline here (YAML, the chosen rule, its required keys, one top-level
 matching key); semgrep itself parses them when the engine runs, which turns a pattern
 semgrep rejects into a LadderError naming the lesson. `verify_with_semgrep` does that
 ahead of time for the promote path; it is never called on the hook path.
@@ -43,8 +48,10 @@ SOURCES = ("pattern", "yaml", "config")
 
 ARGS = (
     Arg("pattern", "str", "one semgrep pattern", '"eval(...)"', required=False),
-    Arg("yaml", "str", "the text of a semgrep rules file with one rule", "'''rules: [...]'''", required=False),
-    Arg("config", "str", "a repo-relative semgrep YAML file with one rule", '"rules/no-eval.yaml"', required=False),
+    Arg("yaml", "str", "the text of a semgrep rules file", "'''rules: [...]'''", required=False),
+    Arg("config", "str", "a repo-relative semgrep YAML file", '"rules/no-eval.yaml"', required=False),
+    Arg("rule_id", "str", "the id of the lesson's rule in a yaml/config holding several", '"no-eval"',
+        required=False),
     Arg("message", "str", "the message shown when the rule fires", '"use ast.literal_eval"', required=False),
     Arg("severity", "str", "a semgrep severity", '"ERROR"', required=False, choices=SEVERITIES),
 )
@@ -89,16 +96,17 @@ def _check_config_path(config: str, where: str) -> None:
         raise bad_arg(NAME, ARGS[2], f"is {config!r}, not a .yaml/.yml file", where)
 
 
-def _parse_yaml(text: str, where: str, origin: str) -> dict[str, Any]:
-    """The single rule of a semgrep rules file, or LadderError saying what is wrong."""
-    import yaml  # only `yaml`/`config` lessons pay for PyYAML
+def _broken_file(origin: str, problem: str, where: str) -> LadderError:
+    return LadderError(
+        f"semgrep rule ({origin}) {problem}",
+        where=where,
+        todo="fix the rule; `semgrep scan --config FILE` shows semgrep's own view of it",
+    )
 
-    def broken(problem: str) -> LadderError:
-        return LadderError(
-            f"semgrep rule ({origin}) {problem}",
-            where=where,
-            todo="fix the rule; `semgrep scan --config FILE` shows semgrep's own view of it",
-        )
+
+def yaml_rules(text: str, where: str, origin: str) -> list[dict[str, Any]]:
+    """Every rule of a semgrep rules file, or LadderError saying what is wrong."""
+    import yaml  # only `yaml`/`config` lessons pay for PyYAML
 
     try:
         data = yaml.safe_load(text)
@@ -106,15 +114,37 @@ def _parse_yaml(text: str, where: str, origin: str) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise broken(f"is not valid YAML{at}: {problem}") from exc
+        raise _broken_file(origin, f"is not valid YAML{at}: {problem}", where) from exc
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
-        raise broken("has no top-level `rules:` list")
+        raise _broken_file(origin, "has no top-level `rules:` list", where)
     rules = data["rules"]
-    if len(rules) != 1:
-        raise broken(f"holds {len(rules)} rules; a lesson holds exactly one (split the file)")
-    if not isinstance(rules[0], dict):
-        raise broken("has a rule that is not a mapping")
-    return dict(rules[0])
+    if not all(isinstance(rule, dict) for rule in rules):
+        raise _broken_file(origin, "has a rule that is not a mapping", where)
+    return [dict(rule) for rule in rules]
+
+
+def pick_rule(rules: Sequence[Mapping[str, Any]], rule_id: str | None, where: str, origin: str) -> dict[str, Any]:
+    """The lesson's rule among `rules`: the one named `rule_id`, or the only one."""
+    if not rules:
+        raise _broken_file(origin, "holds no rule", where)
+    ids = ", ".join(str(r.get("id")) for r in rules)
+    if rule_id is None:
+        if len(rules) == 1:
+            return dict(rules[0])
+        raise LadderError(
+            f"semgrep rule ({origin}) holds {len(rules)} rules ({ids}); a lesson holds exactly one",
+            where=where,
+            todo="add rule_id=ID to the lesson's rule: one lesson per rule of the file",
+        )
+    chosen = [r for r in rules if r.get("id") == rule_id]
+    if len(chosen) == 1:
+        return dict(chosen[0])
+    problem = "has no rule" if not chosen else f"holds {len(chosen)} rules"
+    raise LadderError(
+        f"semgrep rule ({origin}) {problem} with id {rule_id!r} (its rules: {ids})",
+        where=where,
+        todo="set rule_id to one id the file holds once" if chosen else "fix rule_id, or the rule's `id:`",
+    )
 
 
 def check_rule_shape(rule: Mapping[str, Any], where: str, origin: str) -> None:
@@ -167,6 +197,8 @@ def _normalise(args: Mapping[str, Any], where: str) -> dict[str, Any]:
     source = _check_source(out, where)
     if source == "config":
         _check_config_path(out["config"], where)
+    if source == "pattern" and "rule_id" in out:
+        raise bad_arg(NAME, "rule_id", "picks a rule of a `yaml` or `config` file; `pattern` is one rule", where)
     return out
 
 
@@ -180,7 +212,7 @@ def _apply_args(rule: dict[str, Any], args: Mapping[str, Any]) -> dict[str, Any]
 
 
 def rule_from_text(args: Mapping[str, Any], text: str, where: str, origin: str) -> dict[str, Any]:
-    rule = _apply_args(_parse_yaml(text, where, origin), args)
+    rule = _apply_args(pick_rule(yaml_rules(text, where, origin), args.get("rule_id"), where, origin), args)
     check_rule_shape(rule, where, origin)
     return rule
 
@@ -195,6 +227,13 @@ def read_config(root: Path, config: str, where: str) -> str:
             where=where,
             todo="create it, or fix the `config` argument of the lesson's [rule]",
         ) from exc
+
+
+def test_files_glob(config: str) -> str:
+    """The glob of a rule file's annotated test files: `semgrep --test` takes every file
+    beside it whose name up to the first dot is the rule file's (`x.py`, `x.fixed.py`)."""
+    path = PurePosixPath(config)
+    return str(path.parent / (path.name.split(".", 1)[0] + ".*"))
 
 
 def _config_root(root: Path, config: str) -> Path:
@@ -232,9 +271,9 @@ def semgrep_rule(lesson: Lesson, root: Path, where: str = "") -> SemgrepRule:
     semgrep_id = str(rule["id"])
     include, exclude = _paths(rule, "include"), _paths(rule, "exclude")
     if "config" in args:
-        # The rule's own annotated test file (rules/x.py next to rules/x.yaml) is full of
-        # `# ruleid:` examples: it must not count as a violation in the tree.
-        exclude = (*exclude, str(PurePosixPath(args["config"]).with_suffix(".*")))
+        # The rule's own annotated test files (rules/x.py next to rules/x.yaml) are full
+        # of `# ruleid:` examples: they must not count as violations in the tree.
+        exclude = (*exclude, test_files_glob(args["config"]))
     rule.pop("paths", None)
     rule["id"] = lesson.id
     return SemgrepRule(rule, semgrep_id, include, exclude)
@@ -374,7 +413,8 @@ class Pattern:
         if "pattern" in args:
             text = f"Code must not match the semgrep pattern `{args['pattern']}`."
         elif "config" in args:
-            text = f"Code must not match the semgrep rule in `{args['config']}`."
+            which = f"`{args['rule_id']}` " if "rule_id" in args else ""
+            text = f"Code must not match the semgrep rule {which}in `{args['config']}`."
         else:
             text = "Code must not match the lesson's semgrep rule."
         if args.get("message"):
