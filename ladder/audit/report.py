@@ -1,13 +1,19 @@
 """The audit as data: what `ladder audit` measures, before any rendering.
 
-Shares, documented once here and in the JSON (`prose_share_basis`):
-- `prose_share` is the headline and what `--max-prose` compares: lessons at levels 1-2
-  over all active lessons. A repository with no lessons at all (one that never used
-  ladder) gets the same figure over its external inventory instead, so the first
-  audit of any repository says something. With neither, it is 0.0.
-- `structural_share` is 1 - `prose_share` (0.0 when there is nothing to count).
-- `combined_prose_share` counts lessons and the external inventory together; a prose
-  rule already adopted as a lesson counts once, as the lesson.
+The shares have one definition, before and after `ladder adopt` (issue 13: adopting
+moved pydantic-ai from 9.1% prose to 100% with nothing changed in what is enforced).
+They count constraints:
+- every rule: each active lesson, and each prose rule found outside `.ladder/` that is
+  not a lesson yet (the same text in two files counts once);
+- every check no rule names: one per tool or rule a hook, CI step or configuration
+  runs, however many hooks and steps run it (a check a rule names is that rule's
+  enforcement, not a second constraint).
+A constraint's level is the deepest of its own (a lesson's level; 2 for an agent file,
+1 for CONTRIBUTING) and that of the check shown to enforce it (`Evidence`). Prose is
+levels 1-2: `prose_share` is prose constraints over all of them, and `--max-prose`
+compares it. Adopting a rule as a level-1 note leaves it prose (it counted at 2 before:
+prose too); only enforcement (a promotion to 3-5, a check that runs what the rule
+names) moves it. `structural_share` is 1 - `prose_share` (0.0 when there is nothing).
 """
 
 from __future__ import annotations
@@ -17,12 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ladder.audit.inventory import PROSE, InventoryItem, adopted_by, inventory
+from ladder.audit.inventory import PROSE, InventoryItem, adopted_by, inventory, norm
 from ladder.errors import LadderError
 from ladder.lesson import LEVEL_NAMES, MAX_LEVEL, MIN_LEVEL, Lesson
 from ladder.project import Project
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: one prose share over constraints; checks counted by tool
 
 
 @dataclass(frozen=True)
@@ -69,14 +75,24 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """One unit of the shares: a rule (a lesson, or a prose rule not adopted yet) or a
+    check that no rule names."""
+
+    name: str  # the rule's text, or the check (ruff, no-commit-to-branch, semgrep:no-eval)
+    level: int  # the deepest of its own level and the level of what enforces it
+    origin: str  # lesson | prose | check
+    where: str  # the lesson id, or FILE:LINE
+
+
+@dataclass(frozen=True)
 class AuditReport:
     initialized: bool
     lessons: tuple[LessonRow, ...]
     levels: Mapping[int, int]  # active lessons per level, 1..5
     prose_share: float
-    prose_share_basis: str  # lessons | inventory | none
     structural_share: float
-    combined_prose_share: float
+    constraints: tuple[Constraint, ...]
     promotable: tuple[Promotion, ...]
     broken: tuple[Broken, ...]
     suppressions: Mapping[str, int]
@@ -104,7 +120,8 @@ def build(project: Project) -> AuditReport:
     fires = _fires(project) if project.initialized else {}
     suppressions = _suppressions(project) if project.initialized else {}
     levels = {n: sum(1 for x in active if x.level == n) for n in range(MIN_LEVEL, MAX_LEVEL + 1)}
-    shares = _shares(active, items, adopted)
+    units = constraints(active, items, adopted)
+    prose = _share(sum(1 for c in units if c.level < 3), len(units))
     surfaces, agent_gaps = _surfaces(project, lessons)
     return AuditReport(
         initialized=project.initialized,
@@ -113,10 +130,9 @@ def build(project: Project) -> AuditReport:
             for x in lessons
         ),
         levels=levels,
-        prose_share=shares["prose_share"],
-        prose_share_basis=shares["basis"],
-        structural_share=shares["structural_share"],
-        combined_prose_share=shares["combined_prose_share"],
+        prose_share=prose,
+        structural_share=round(1.0 - prose, 4) if units else 0.0,
+        constraints=tuple(units),
         promotable=tuple(promotion(x, project) for x in active if x.level < MAX_LEVEL),
         broken=tuple(broken(project, lessons)) if project.initialized else (),
         suppressions=suppressions,
@@ -124,7 +140,7 @@ def build(project: Project) -> AuditReport:
         inventory=tuple(items),
         adopted=adopted,
         gaps=tuple(gaps(items, active, adopted)),
-        totals=_totals(active, items, adopted),
+        totals=_totals(units, items, adopted),
         surfaces=surfaces,
         agent_gaps=tuple(agent_gaps),
         taught=_taught(lessons),
@@ -148,45 +164,65 @@ def _surfaces(project: Project, lessons: Sequence[Lesson]) -> tuple[dict[str, tu
 # --- shares ------------------------------------------------------------------------
 
 
-def _counted(items: Sequence[InventoryItem], adopted: Mapping[str, str]) -> list[InventoryItem]:
-    """Inventory items that are not already a lesson (an adopted rule counts once)."""
-    return [i for i in items if i.location not in adopted]
+def constraints(active: Sequence[Lesson], items: Sequence[InventoryItem], adopted: Mapping[str, str]) -> list[Constraint]:
+    """The units the shares count (see the module docstring)."""
+    enforced: dict[str, int] = {}  # lesson id -> deepest evidence of the rule it adopted
+    cited: set[str] = set()  # checks some rule names: they are that rule's enforcement
+    for item in items:
+        if item.kind == PROSE and item.evidence:
+            cited.update(item.evidence.tools)
+            lesson = adopted.get(item.location)
+            if lesson:
+                enforced[lesson] = max(enforced.get(lesson, 0), item.evidence.level)
+    out = [Constraint(x.title, max(x.level, enforced.get(x.id, 0)), "lesson", x.id) for x in active]
+    out += _prose_rules(items, adopted)
+    out += [Constraint(tool, level, "check", where) for tool, (level, where) in _checks(items).items() if tool not in cited]
+    return out
+
+
+def _prose_rules(items: Sequence[InventoryItem], adopted: Mapping[str, str]) -> list[Constraint]:
+    """Prose rules not adopted yet, one per text (AGENTS.md and CLAUDE.md often agree)."""
+    out: dict[str, Constraint] = {}
+    for item in items:
+        if item.kind != PROSE or item.location in adopted:
+            continue
+        level = max(item.level, item.evidence.level if item.evidence else 0)
+        known = out.get(norm(item.text))
+        if known is None or level > known.level:
+            out[norm(item.text)] = Constraint(item.text, level, "prose", item.location)
+    return list(out.values())
+
+
+def _checks(items: Sequence[InventoryItem]) -> dict[str, tuple[int, str]]:
+    """Each check run outside `.ladder/` -> (deepest level it runs at, where): ruff run by
+    a hook and by three CI steps is one check, at level 5."""
+    out: dict[str, tuple[int, str]] = {}
+    for item in items:
+        for tool in item.runs if item.kind != PROSE else ():
+            if tool not in out or item.level > out[tool][0]:
+                out[tool] = (item.level, item.location)
+    return out
 
 
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _shares(active: Sequence[Lesson], items: Sequence[InventoryItem], adopted: Mapping[str, str]) -> dict[str, Any]:
-    prose_lessons = sum(1 for x in active if not x.structural)
-    counted = _counted(items, adopted)
-    prose_items = sum(1 for i in counted if i.kind == PROSE)
-    if active:
-        basis, share = "lessons", _share(prose_lessons, len(active))
-    elif counted:
-        basis, share = "inventory", _share(prose_items, len(counted))
-    else:
-        basis, share = "none", 0.0
-    return {
-        "basis": basis,
-        "prose_share": share,
-        "structural_share": 0.0 if basis == "none" else round(1.0 - share, 4),
-        "combined_prose_share": _share(prose_lessons + prose_items, len(active) + len(counted)),
-    }
-
-
-def _totals(active: Sequence[Lesson], items: Sequence[InventoryItem], adopted: Mapping[str, str]) -> dict[str, Any]:
-    counted = _counted(items, adopted)
+def _totals(units: Sequence[Constraint], items: Sequence[InventoryItem], adopted: Mapping[str, str]) -> dict[str, Any]:
     by_level = {str(n): 0 for n in range(MIN_LEVEL, MAX_LEVEL + 1)}
-    for level in [x.level for x in active] + [i.level for i in counted]:
-        by_level[str(level)] += 1
-    prose = sum(1 for x in active if not x.structural) + sum(1 for i in counted if i.kind == PROSE)
+    for unit in units:
+        by_level[str(unit.level)] += 1
+    prose = [i for i in items if i.kind == PROSE]
     return {
-        "lessons": len(active),
-        "inventory": len(counted),
+        "constraints": len(units),
+        "prose": sum(1 for c in units if c.level < 3),
+        "structural": sum(1 for c in units if c.level >= 3),
+        "lessons": sum(1 for c in units if c.origin == "lesson"),
+        "prose_rules": len(prose),
+        "enforced_rules": sum(1 for i in prose if i.evidence),
         "adopted": len(adopted),
-        "prose": prose,
-        "structural": len(active) + len(counted) - prose,
+        "checks": len(_checks(items)),
+        "checks_no_rule_names": sum(1 for c in units if c.origin == "check"),
         "by_level": by_level,
     }
 
@@ -284,25 +320,23 @@ def _suppressions(project: Project) -> dict[str, int]:
 
 
 def gaps(items: Sequence[InventoryItem], active: Sequence[Lesson], adopted: Mapping[str, str]) -> list[Gap]:
-    """Prose rules without a structural counterpart.
+    """Prose rules nothing structural enforces.
 
-    A counterpart is the adopted lesson at level 3 or above, or a structural item
-    whose tool, hook id or command is named in the rule ("- Run ruff before pushing"
-    is covered by a ruff hook). Ladder lessons still at levels 1-2 are gaps too.
+    A rule is enforced when it was adopted as a lesson now at level 3 or above, or when a
+    check is shown to enforce it (its `evidence`: it names a tool, command, rule code or
+    test that a hook, CI step or configuration runs). Ladder lessons still at levels
+    1-2 are gaps too.
     """
     levels = {x.id: x.level for x in active}
-    words = {w for i in items if i.kind != PROSE for w in i.keywords}
     out = []
     seen: set[str] = set()  # one gap per lesson, even when its rule is in two files
     for item in items:
-        if item.kind != PROSE:
+        if item.kind != PROSE or item.evidence:
             continue
         lesson = adopted.get(item.location, "")
         if lesson and (levels.get(lesson, 0) >= 3 or lesson in seen):
             continue
         seen.add(lesson)
-        if not lesson and _mentions(item.text, words):
-            continue
         step = f"`ladder promote {lesson} --max`" if lesson else "`ladder adopt`, then `ladder promote ID --max`"
         out.append(Gap(item.text, item.location, lesson, step))
     adopted_ids = set(adopted.values())
@@ -310,13 +344,6 @@ def gaps(items: Sequence[InventoryItem], active: Sequence[Lesson], adopted: Mapp
         if not x.structural and x.id not in adopted_ids:
             out.append(Gap(x.title, f".ladder/lessons/{x.id}.toml", x.id, f"`ladder promote {x.id} --max`"))
     return out
-
-
-def _mentions(text: str, words: set[str]) -> bool:
-    import re
-
-    lowered = text.lower()
-    return any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", lowered) for w in words)
 
 
 # --- JSON --------------------------------------------------------------------------
@@ -328,14 +355,14 @@ def to_dict(report: AuditReport) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "initialized": report.initialized,
         "prose_share": report.prose_share,
-        "prose_share_basis": report.prose_share_basis,
         "structural_share": report.structural_share,
-        "combined_prose_share": report.combined_prose_share,
         "definitions": {
-            "prose_share": "lessons at levels 1-2 over active lessons; over the external "
-            "inventory when there are no lessons (prose_share_basis says which); --max-prose compares this",
-            "combined_prose_share": "prose over lessons plus the external inventory; "
-            "an adopted prose rule counts once, as its lesson",
+            "constraint": "an active lesson, a prose rule found outside .ladder/ not adopted yet "
+            "(one per text), or a check (a tool or rule run by a hook, CI step or configuration, "
+            "counted once) that no rule names",
+            "level": "the deepest of the constraint's own level and that of the check shown to enforce it",
+            "prose_share": "constraints at levels 1-2 over all constraints; --max-prose compares this. "
+            "Adopting prose rules as level-1 lessons does not change it; enforcing them does",
         },
         "levels": {str(n): report.levels.get(n, 0) for n in range(MIN_LEVEL, MAX_LEVEL + 1)},
         "level_names": {str(n): name for n, name in LEVEL_NAMES.items()},
@@ -357,17 +384,10 @@ def to_dict(report: AuditReport) -> dict[str, Any]:
         ],
         "suppressions": dict(sorted(report.suppressions.items())),
         "fires": dict(sorted(report.fires.items())),
-        "inventory": [
-            {
-                "source": i.source,
-                "line": i.line,
-                "text": i.text,
-                "kind": i.kind,
-                "level": i.level,
-                "tool": i.tool,
-                "adopted_as": report.adopted.get(i.location),
-            }
-            for i in report.inventory
+        "inventory": [_item_dict(i, report.adopted.get(i.location)) for i in report.inventory],
+        "checks": [
+            {"name": c.name, "level": c.level, "where": c.where}
+            for c in sorted(_check_units(report), key=lambda c: (-c.level, c.name))
         ],
         "gaps": [dataclasses.asdict(g) for g in report.gaps],
         "totals": dict(report.totals),
@@ -375,3 +395,27 @@ def to_dict(report: AuditReport) -> dict[str, Any]:
         "agent_gaps": list(report.agent_gaps),
         "taught_by_runs": {"count": len(report.taught), "lessons": dict(sorted(report.taught.items()))},
     }
+
+
+def _item_dict(item: InventoryItem, adopted_as: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "source": item.source,
+        "line": item.line,
+        "text": item.text,
+        "kind": item.kind,
+        "level": item.level,
+        "tool": item.tool,
+    }
+    if item.kind == PROSE:
+        evidence = item.evidence
+        out["rule_class"] = item.reason
+        out["enforced_by"] = dataclasses.asdict(evidence) if evidence else None
+        out["adopted_as"] = adopted_as
+    else:
+        out["runs"] = list(item.runs)
+    return out
+
+
+def _check_units(report: AuditReport) -> list[Constraint]:
+    """Every check run outside .ladder/, named by a rule or not (from the inventory)."""
+    return [Constraint(tool, level, "check", where) for tool, (level, where) in _checks(report.inventory).items()]

@@ -1,8 +1,11 @@
 """`ladder adopt`: the prose rules a repository already has become level-1 lessons.
 
-Each rule-like line of AGENTS.md, CLAUDE.md, .cursor/rules, CONTRIBUTING... (see
-`ladder.audit.inventory`) becomes a lesson whose source is FILE:LINE, so it can be
-promoted like any other. Running it again adopts only what is new.
+Each rule of AGENTS.md and CLAUDE.md (at any depth), skills, .cursor/rules,
+CONTRIBUTING... becomes a lesson whose source is FILE:LINE, so it can be promoted like
+any other. Only what `ladder.audit.classify` calls a rule is adopted: headings,
+table-of-contents links, tool descriptions ("`ruff` via `make lint`"), lead-ins and list
+fragments are not (issue 13). Running it again adopts only what is new. Adopting does
+not change the audit's prose share: a level-1 note is still prose.
 """
 
 from __future__ import annotations
