@@ -95,7 +95,7 @@ def test_a_damaged_cache_is_ignored_and_replaced(tmp_path: Path, parses: list[st
     cold = run(tmp_path, files, [lesson()], cache)
     assert len(cold) == 1 and json.loads(cache.read_text())["version"] == 1
     entries = FindingsCache.load(cache).entries
-    entries["pkg/m0.py"][2] = [{"bogus": 1}]  # a finding that does not load: a miss
+    entries["libcst:pkg/m0.py"][2] = [{"bogus": 1}]  # a finding that does not load: a miss
     cache.write_text(json.dumps({"version": 1, "entries": entries}), encoding="utf-8")
     parses.clear()
     assert run(tmp_path, files, [lesson()], cache) == cold and len(parses) == 1
@@ -171,3 +171,41 @@ def test_a_rule_crash_in_a_parallel_scan_is_the_same_clear_error(tmp_path: Path)
     with pytest.raises(RuleCrash) as parallel:
         check(CheckRequest(tmp_path, files, jobs=2), [boom])
     assert parallel.value.line() == serial.value.line() and "boom" in parallel.value.line()
+
+
+# --- semgrep ------------------------------------------------------------------------
+
+SLOW_PATTERN = "$X = g($A)\n...\n$Y = g($A)\n...\n$Z = g($A)\n...\n$W = g($A)"  # see test_semgrep_timeout
+
+
+def test_semgrep_runs_only_on_what_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ladder.findings import Unfinished
+    from ladder.rules import semgrep_engine
+
+    calls: list[list[str]] = []
+    real = semgrep_engine.run_semgrep
+
+    def counting(rules: Any, targets: list[str], *args: Any, **kw: Any) -> Any:
+        calls.append(sorted(targets))
+        return real(rules, targets, *args, **kw)
+
+    monkeypatch.setattr(semgrep_engine, "run_semgrep", counting)
+    files = [write(tmp_path, f"m{i}.py", "eval(x)\n" if i == 0 else f"y = {i}\n").name for i in range(4)]
+    files.append(write(tmp_path, "slow.py", "def f():\n" + "    x = g(a)\n" * 200).name)
+    lessons = [Lesson("no-eval", "t", "w", level=4, rule=Rule("pattern", {"pattern": "eval(...)"})),
+               Lesson("slow", "t", "w", level=4, rule=Rule("pattern", {"pattern": SLOW_PATTERN}))]
+    cache = tmp_path / "cache.json"
+
+    def run_once() -> tuple[list[tuple[str, int]], list[Unfinished]]:
+        request = CheckRequest(tmp_path, files, cache=cache, semgrep_timeout=1)
+        found = check(request, lessons)
+        return [(f.path, f.line) for f in found], list(request.unfinished)
+
+    cold, unfinished = run_once()
+    assert cold == [("m0.py", 1)] and [u.path for u in unfinished] == ["slow.py"]
+    warm, unfinished = run_once()
+    assert warm == cold and [u.path for u in unfinished] == ["slow.py"]  # unknown is not cached
+    assert calls[1] == ["slow.py"]
+    write(tmp_path, "m2.py", "eval(z)\n")
+    changed, _ = run_once()
+    assert changed == [("m0.py", 1), ("m2.py", 1)] and calls[2] == ["m2.py", "slow.py"]

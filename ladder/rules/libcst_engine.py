@@ -254,7 +254,7 @@ class LibcstEngine:
                                          strict=True):
             findings.extend(found)
             if cache is not None and key is not None:
-                cache.put(path, key[0], key[1], found)
+                cache.put(f"libcst:{path}", key[0], key[1], found)
         if cache is not None:
             cache.save()
         return findings
@@ -330,7 +330,7 @@ def _lookup(
     from ladder.rules.cache import digest, rules_key
 
     content, rules = digest(request.read_bytes(path)), rules_key([k for k in keys if k])
-    return (content, rules), cache.get(path, content, rules)
+    return (content, rules), cache.get(f"libcst:{path}", content, rules)
 
 
 def _size(size: int) -> str:

@@ -27,7 +27,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -329,6 +329,56 @@ def scan(
     return sorted(found, key=lambda f: (f.path, f.line, f.column, f.lesson))
 
 
+def _semgrep_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("semgrep")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def cached_scan(compiled: Sequence[_Compiled], request: CheckRequest) -> list[Finding]:
+    """`scan` through the findings cache (ladder.rules.cache): semgrep runs only on the
+    files whose content changed since a check with the same rules, or not at all.
+
+    A semgrep rule sees one file at a time, so a file's findings depend on its bytes and
+    the rules alone (their resolved YAML, the lessons they serve, semgrep's version). A
+    file a rule did not finish on (a timeout) is not cached: its findings are unknown."""
+    from ladder.rules.cache import FindingsCache, digest, rules_key
+
+    assert request.cache is not None
+    cache = FindingsCache.load(request.cache)
+    rules = rules_key([{"engine": "semgrep", "semgrep": _semgrep_version(),
+                        "timeout": request.semgrep_timeout,
+                        "lessons": [[c.lesson.id, list(c.lesson.paths), c.rule.rule,
+                                     list(c.rule.include), list(c.rule.exclude)] for c in compiled]}])
+    found: list[Finding] = []
+    misses: dict[str, str] = {}
+    for path in request.files:
+        if not any(c.applies(path) for c in compiled):
+            continue
+        content = digest(request.read_bytes(path))
+        hit = cache.get(f"semgrep:{path}", content, rules)
+        if hit is None:
+            misses[path] = content
+        else:
+            found.extend(hit)
+    if misses:
+        before = len(request.unfinished)
+        fresh = scan(compiled, replace(request, files=list(misses)))
+        unknown = {u.path for u in request.unfinished[before:]}
+        by_path: dict[str, list[Finding]] = {}
+        for finding in fresh:
+            by_path.setdefault(finding.path, []).append(finding)
+        for path, content in misses.items():
+            if path not in unknown:
+                cache.put(f"semgrep:{path}", content, rules, by_path.get(path, []))
+        found.extend(fresh)
+        cache.save()
+    return sorted(found, key=lambda f: (f.path, f.line, f.column, f.lesson))
+
+
 class SemgrepEngine:
     name = "semgrep"
 
@@ -338,6 +388,8 @@ class SemgrepEngine:
         compiled = compile_lessons(lessons, request.code_root or request.root)
         if not compiled:
             return []
+        if request.cache is not None and not request.agent:
+            return cached_scan(compiled, request)
         return scan(compiled, request)
 
 
