@@ -25,6 +25,8 @@ the block/allow cases are scanned from a temporary directory.
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import json
 import os
 import re
@@ -104,12 +106,23 @@ def _broken_file(origin: str, problem: str, where: str) -> LadderError:
     )
 
 
-def yaml_rules(text: str, where: str, origin: str) -> list[dict[str, Any]]:
-    """Every rule of a semgrep rules file, or LadderError saying what is wrong."""
+@functools.lru_cache(maxsize=64)
+def _load(text: str) -> Any:
+    """The parsed YAML of a rules file, once per text per process: every command that
+    changes a lesson regenerates LESSONS.md, which describes every lesson's rule, and a
+    registry file serving 17 lessons was parsed 34 times (bench/semgrep_registry.py: 7 of
+    a promote's 9 s with 373 lessons). libyaml's loader when PyYAML has it."""
     import yaml  # only `yaml`/`config` lessons pay for PyYAML
 
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def yaml_rules(text: str, where: str, origin: str) -> list[dict[str, Any]]:
+    """Every rule of a semgrep rules file, or LadderError saying what is wrong."""
+    import yaml
+
     try:
-        data = yaml.safe_load(text)
+        data = copy.deepcopy(_load(text))  # callers may change what they get
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
