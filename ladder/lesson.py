@@ -93,9 +93,17 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+SLUG_MAX = 60
+
+
 def slugify(title: str) -> str:
+    """An id from a title: lowercase words joined by `-`, at most SLUG_MAX characters,
+    cut between words, never inside one (issue 14: ids cut mid-word read as typos)."""
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return slug[:60].rstrip("-") or "lesson"
+    if len(slug) > SLUG_MAX:
+        cut = slug[: SLUG_MAX + 1]
+        slug = cut[: cut.rfind("-")] if "-" in cut else slug[:SLUG_MAX]
+    return slug.rstrip("-") or "lesson"
 
 
 # --- parsing -----------------------------------------------------------------------

@@ -8,9 +8,16 @@ Sites (where a mutation can happen) and their operators:
 - `True`/`False` in the same places: `flip`;
 - strings declared with a trailing `# ladder: choices relu gelu silu` comment on their
   line: `choice` picks another of the declared values;
-- one simple statement (a call, an assignment) inside a function body: `delete`.
+- one simple statement (a call, an assignment) inside a function body: `delete`, unless
+  the deletion leaves a name read but bound nowhere (`unbound_deletions`): a NameError
+  whatever the seed.
 
 Every site lists only edits that change the code, so a proposal is never a no-op.
+
+Before any evidence, a draw favours knobs over the rest (PRIORS, below): a statement
+deletion weighs half a knob, a structural literal (a shape, an axis, an index, a size, a
+seed) a tenth, and structural literals are owed no turn by coverage-first: a run spends
+its budget on what tuning means, not on numbers the program or the data fix.
 
 Weights (`operator_weights`, set by the skill library or the `weights` option) are keyed
 by operator (`scale`); an operator absent weighs 1 and 0 turns it off. Keys may also
@@ -32,6 +39,7 @@ untouched code byte for byte.
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +64,28 @@ SHIFT_FRACTION = 0.1  # a number moves by 10% of its magnitude (an int by 1 at l
 ZERO_FLOAT_STEP = 0.1  # ... and a zero float by this much (10% of zero is no move)
 OPTIONS = ("weights", "target")
 
+# What a draw favours before any evidence (issue 14: with every site equally likely, 12
+# of 20 proposals on a small numpy project were shape literals and deletions, and crashed).
+# - a knob (a named constant, a default, a keyword, a flag, a declared choice) is what
+#   tuning means: 1;
+# - a statement deletion is a real kind of change (dropping a validation or a
+#   normalisation), but most statements are load-bearing: tried after the knobs on
+#   average, still once per run (coverage);
+# - a structural literal -- an int that is a shape, an axis, an index, a size or a count
+#   (`size=(200, 4)`, `axis=0`, `np.zeros(100)` in a constant, `X[:, 0]`), or a constant
+#   named as one (`N_SAMPLES`, `INPUT_SHAPE`, `SEED`) -- must agree with the rest of the
+#   program or the data, so a change crashes or changes the task, not the method: it is
+#   owed no coverage and is drawn ten times less often than a knob.
+# A deletion that leaves a name read but no longer assigned (`w = np.zeros(n)` before
+# `w -= ...`) is a NameError whatever the seed: it is no site at all.
+PRIORS = {"knob": 1.0, "delete": 0.5, "structural": 0.1}
+# A name that *is* a shape (the whole name) or *says* one (a word of it). `HIDDEN_DIM`,
+# `BATCH_SIZE` are knobs: the program derives its shapes from them.
+STRUCTURAL_NAMES = frozenset({"axis", "axes", "dim", "dims", "ndim", "shape", "newshape", "size",
+                              "index", "idx", "seed", "random_state", "keepdims", "n"})
+STRUCTURAL_WORDS = frozenset({"axis", "axes", "shape", "seed", "samples", "features", "classes",
+                              "rows", "cols", "columns"})
+
 _UPPER = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _CHOICES = re.compile(r"#\s*ladder:\s*choices\s+(?P<values>[^#]+)")
 _CACHE_SIZE = 64
@@ -75,6 +105,14 @@ class Site:
     function: str  # the enclosing function ("" at module or class level)
     old: str
     edits: tuple[Edit, ...]  # never empty, never the old code
+    structural: bool = False  # a shape, an axis, an index, a size, a seed: not a knob
+
+    @property
+    def prior(self) -> float:
+        """How much a draw favours this site before any evidence (see PRIORS)."""
+        if self.structural:
+            return PRIORS["structural"]
+        return PRIORS["delete"] if self.operator == "delete" else PRIORS["knob"]
 
 
 @dataclass
@@ -148,9 +186,11 @@ class MutateProposer:
                 return _proposal(*focused)
         # Coverage first: sites this run has not tried yet go before those it has, so a
         # run explores every kind of change once before it exploits any.
+        # Structural literals are owed no turn: they compete at their prior meanwhile.
         seen = {_site_key(a.features) for a in ctx.attempts if a.features}
-        fresh = [c for c in sites if _site_key(_features(c[0], c[2])) not in seen]
-        pool = (fresh + _favoured(sites, fresh, self.operator_weights)) if fresh else sites
+        fresh = [c for c in sites if not c[2].structural and _site_key(_features(c[0], c[2])) not in seen]
+        unowed = [c for c in sites if c[2].structural]
+        pool = (fresh + unowed + _favoured(sites, fresh, self.operator_weights)) if fresh else sites
         # When every draw was tried somewhere, one tried only on *other* parents is new
         # here (a move that failed before a keep may work after it): a long run then
         # goes on instead of stopping idle, and runs that never get here are unchanged.
@@ -192,12 +232,22 @@ _REDRAWS = 64
 
 
 def _site_key(features: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What identifies a mutation site across iterations (its line may move)."""
-    return tuple(features.get(k) for k in ("file", "operator", "symbol", "function"))
+    """What identifies a mutation site across iterations (its line may move). A
+    deletion is its statement too: `x = standardize(x)` and `x = np.hstack(...)` in one
+    function are two sites, though both assign `x`."""
+    key = tuple(features.get(k) for k in ("file", "operator", "symbol", "function"))
+    return (*key, features.get("old")) if features.get("operator") == "delete" else key
 
 
 def _features(path: str, site: Site) -> dict[str, Any]:
-    return {"file": path, "operator": site.operator, "symbol": site.symbol, "function": site.function}
+    return {"file": path, "operator": site.operator, "symbol": site.symbol, "function": site.function,
+            "old": site.old}
+
+
+def deletion_key(symbol: str, function: str, old: str) -> str:
+    """The weight key of one deletion site (`delete:x:delete:features:x = standardize(x)`):
+    the site, not every statement assigning `x` -- what a crash teaches the proposer."""
+    return f"delete:{symbol}:delete:{function}:{' '.join(old.split())}"
 
 
 def _python_files(ctx: ProposalContext) -> list[str]:
@@ -231,23 +281,23 @@ _Choice = tuple[str, _Parsed, Site, Edit]
 def _pick(
     sites: Sequence[_Site], weights: Mapping[str, float] | None, rng: Random
 ) -> _Choice | None:
-    """Uniform over sites; with weights, an operator by weight, then a site uniformly;
-    with site keys (`scale:LR`, `scale:LR:up`), a (site, edit) pair by its weight.
+    """A site by its prior (PRIORS); with weights, an operator by weight, then a site of
+    it by prior; with site keys (`scale:LR`, `scale:LR:up`), a (site, edit) pair by its
+    weight times its site's prior. Then an edit of the site, uniformly.
 
     Operators absent from `weights` weigh 1; weight 0 turns an operator off.
     """
     if weights and any(":" in key for key in weights):
         return _pick_by_site(sites, weights, rng)
-    if not weights:
-        path, parsed, site = sites[rng.randrange(len(sites))]
-        return path, parsed, site, site.edits[rng.randrange(len(site.edits))]
-    ops = [op for op in OPERATORS if any(s.operator == op for _, _, s in sites)]
-    ws = [weights.get(op, 1.0) for op in ops]
-    if sum(ws) <= 0:
-        return None
-    op = rng.choices(ops, weights=ws)[0]
-    pool = [c for c in sites if c[2].operator == op]
-    path, parsed, site = pool[rng.randrange(len(pool))]
+    pool = list(sites)
+    if weights:
+        ops = [op for op in OPERATORS if any(s.operator == op for _, _, s in sites)]
+        ws = [weights.get(op, 1.0) for op in ops]
+        if sum(ws) <= 0:
+            return None
+        op = rng.choices(ops, weights=ws)[0]
+        pool = [c for c in sites if c[2].operator == op]
+    path, parsed, site = pool[rng.choices(range(len(pool)), weights=[c[2].prior for c in pool])[0]]
     return path, parsed, site, site.edits[rng.randrange(len(site.edits))]
 
 
@@ -306,16 +356,18 @@ def _edit_key(site: Site, edit: Edit) -> str:
 def _pick_by_site(
     sites: Sequence[_Site], weights: Mapping[str, float], rng: Random
 ) -> _Choice | None:
-    """Each (site, edit) weighs its most specific key over the site's number of edits,
-    so a site's total weight does not grow with how many edits it offers."""
+    """Each (site, edit) weighs its most specific key times the site's prior over the
+    site's number of edits, so a site's total weight does not grow with how many edits
+    it offers."""
     pairs: list[_Choice] = []
     ws: list[float] = []
     for path, parsed, site in sites:
+        exact = (deletion_key(site.symbol, site.function, site.old),) if site.operator == "delete" else ()
         for edit in site.edits:
-            keys = (_edit_key(site, edit), _site_name(site), site.operator)
+            keys = (*exact, _edit_key(site, edit), _site_name(site), site.operator)
             w = next((weights[k] for k in keys if k in weights), 1.0)
             pairs.append((path, parsed, site, edit))
-            ws.append(w / len(site.edits))
+            ws.append(w * site.prior / len(site.edits))
     if sum(ws) <= 0:
         return None
     return pairs[rng.choices(range(len(pairs)), weights=ws)[0]]
@@ -434,10 +486,12 @@ def find_sites(
 ) -> list[Site]:
     """Every mutation site of a module, in source order (`positions` and `code`: the
     module's, when the caller has them already)."""
-    choices = choice_lines(module.code if code is None else code)
-    if choices and positions is None:  # only files that declare choices need positions
+    text = module.code if code is None else code
+    choices = choice_lines(text)
+    doomed = unbound_deletions(text)
+    if (choices or doomed) and positions is None:  # only these need positions
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    finder = _SiteFinder(module, choices, positions)
+    finder = _SiteFinder(module, choices, positions, doomed)
     module.visit(finder)
     return finder.sites
 
@@ -454,19 +508,32 @@ def choice_lines(code: str) -> dict[int, tuple[str, ...]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Context:
+    """A value whose literals may be sites."""
+
+    symbol: str  # what it is assigned to, or the keyword or parameter it is passed as
+    numbers: bool  # its numbers and bools are sites
+    structural: bool  # its name says it is a shape (STRUCTURAL_NAMES / _WORDS)
+    depth: int  # the finder's `nested` when it began
+
+
 class _SiteFinder(cst.CSTVisitor):
     def __init__(
         self,
         module: cst.Module,
         choices: Mapping[int, tuple[str, ...]],
         positions: Mapping[cst.CSTNode, CodeRange] | None,
+        doomed: frozenset[int] = frozenset(),
     ) -> None:
         super().__init__()
         self.module = module
         self.choices = choices
         self.positions = positions
+        self.doomed = doomed  # lines whose deletion unbinds a name (`unbound_deletions`)
         self.sites: list[Site] = []
-        self.contexts: list[tuple[str, bool]] = []  # (symbol, numbers and bools are sites)
+        self.contexts: list[_Context] = []
+        self.nested = 0  # tuples, lists, subscripts and positional arguments we are in
         self.functions: list[str] = []
         self.scopes: list[str] = ["module"]
 
@@ -511,13 +578,53 @@ class _SiteFinder(cst.CSTVisitor):
         if node.keyword is not None:
             self._enter(node.keyword.value, True)
         else:
-            self._enter(self.contexts[-1][0] if self.contexts else "", self._numbers_here())
+            # A positional int (`np.zeros(100)`, `nn.Linear(64, 32)`) is a size: the
+            # argument keeps its context, one level deeper.
+            ctx = self.contexts[-1] if self.contexts else _Context("", False, False, self.nested)
+            self.nested += 1
+            self.contexts.append(ctx)
 
     def leave_Arg_value(self, node: cst.Arg) -> None:
         self.contexts.pop()
+        if node.keyword is None:
+            self.nested -= 1
 
     def _enter(self, symbol: str, numbers: bool) -> None:
-        self.contexts.append((symbol, numbers))
+        self.contexts.append(_Context(symbol, numbers, structural_name(symbol), self.nested))
+
+    # shapes: the elements of a tuple, list or set, and what a subscript selects
+
+    def visit_Tuple(self, node: cst.Tuple) -> None:
+        self.nested += 1
+
+    def leave_Tuple(self, original_node: cst.Tuple) -> None:
+        self.nested -= 1
+
+    def visit_List(self, node: cst.List) -> None:
+        self.nested += 1
+
+    def leave_List(self, original_node: cst.List) -> None:
+        self.nested -= 1
+
+    def visit_Set(self, node: cst.Set) -> None:
+        self.nested += 1
+
+    def leave_Set(self, original_node: cst.Set) -> None:
+        self.nested -= 1
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self.nested += 1
+
+    def leave_Subscript(self, original_node: cst.Subscript) -> None:
+        self.nested -= 1
+
+    def _structural(self, value: object) -> bool:
+        """An int in a shape of its context, or any literal of a context named as one."""
+        if not self.contexts:
+            return False
+        ctx = self.contexts[-1]
+        shaped = isinstance(value, int) and not isinstance(value, bool) and self.nested > ctx.depth
+        return ctx.structural or shaped
 
     def _assignable(self, target: cst.BaseExpression) -> bool:
         if not isinstance(target, cst.Name):
@@ -525,7 +632,7 @@ class _SiteFinder(cst.CSTVisitor):
         return bool(_UPPER.match(target.value)) or self.scopes[-1] == "class"
 
     def _numbers_here(self) -> bool:
-        return bool(self.contexts) and self.contexts[-1][1]
+        return bool(self.contexts) and self.contexts[-1].numbers
 
     # sites
 
@@ -548,7 +655,8 @@ class _SiteFinder(cst.CSTVisitor):
     def visit_Name(self, node: cst.Name) -> None:
         if node.value in ("True", "False") and self._numbers_here():
             new = "False" if node.value == "True" else "True"
-            self._add("flip", node, node.value, (Edit(new, "flip"),))
+            self._add("flip", node, node.value, (Edit(new, "flip"),),
+                      structural=self._structural(node.value == "True"))
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if self.positions is None:
@@ -564,24 +672,28 @@ class _SiteFinder(cst.CSTVisitor):
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         if not self.functions or len(node.body) != 1 or not _deletable(node.body[0]):
             return
+        if self.positions is not None and self.positions[node].start.line in self.doomed:
+            return  # a NameError whatever the seed: no budget for it
         stmt = node.body[0]
         symbol = _statement_symbol(stmt, self._code)
         self._add("delete", node, self._code(stmt), (Edit("", "delete"),), symbol=symbol)
 
     def _numeric(self, node: cst.CSTNode, value: int | float) -> None:
         old = self._code(node)
+        structural = self._structural(value)
         for operator in ("scale", "shift"):
             edits = tuple(Edit(text, note) for text, note in numeric_edits(operator, value))
-            self._add(operator, node, old, edits)
+            self._add(operator, node, old, edits, structural=structural)
 
     def _add(
-        self, operator: str, node: cst.CSTNode, old: str, edits: tuple[Edit, ...], symbol: str = ""
+        self, operator: str, node: cst.CSTNode, old: str, edits: tuple[Edit, ...], symbol: str = "",
+        structural: bool = False,
     ) -> None:
         if not edits:
             return
-        symbol = symbol or (self.contexts[-1][0] if self.contexts else "")
+        symbol = symbol or (self.contexts[-1].symbol if self.contexts else "")
         function = self.functions[-1] if self.functions else ""
-        self.sites.append(Site(operator, node, symbol, function, old, edits))
+        self.sites.append(Site(operator, node, symbol, function, old, edits, structural))
 
     def _code(self, node: cst.CSTNode) -> str:
         # Names and literals without parentheses are their own code: no code generation
@@ -609,6 +721,91 @@ def _statement_symbol(stmt: cst.BaseSmallStatement, code: Callable[[cst.CSTNode]
     if isinstance(stmt, (cst.AnnAssign, cst.AugAssign)):
         return code(stmt.target)
     return ""
+
+
+def structural_name(symbol: str) -> bool:
+    """`axis`, `size`, `N_SAMPLES`, `inputShape`, `SEED`: a name that is or says a shape."""
+    name = symbol.rsplit(".", 1)[-1]
+    if name.lower() in STRUCTURAL_NAMES:
+        return True
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().split("_")
+    return any(w in STRUCTURAL_WORDS for w in words)
+
+
+def unbound_deletions(code: str) -> frozenset[int]:
+    """Lines of assignments in functions whose deletion leaves a name the function reads
+    with no other binding anywhere (its own, its module's, a builtin): a NameError
+    wherever the name is read. Counting is generous -- any other store of the name in the
+    function, a parameter, an import, a `global` -- so a line is listed only when no
+    other binding exists at all."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in tree.body):
+        return frozenset()  # `from m import *` may bind any name: nothing is certain
+    known = _module_names(tree) | set(dir(builtins))
+    out: set[int] = set()
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out |= _doomed_in(fn, known)
+    return frozenset(out)
+
+
+def _module_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        for sub in ast.walk(node) if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                             ast.ClassDef)) else ():
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.add(sub.id)
+            elif isinstance(sub, ast.alias):
+                names.add((sub.asname or sub.name).split(".")[0])
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+    return names
+
+
+def _doomed_in(fn: ast.FunctionDef | ast.AsyncFunctionDef, known: set[str]) -> set[int]:
+    stores: dict[str, int] = {}
+    loads: set[str] = set()
+    # `w -= g` stores w only if w is already bound: it is no binding of its own
+    augmented = {id(n.target) for n in ast.walk(fn) if isinstance(n, ast.AugAssign)}
+    for node in ast.walk(fn):
+        if id(node) in augmented:
+            continue
+        for name in _bound_names(node):
+            stores[name] = stores.get(name, 0) + 1
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            loads.add(node.id)
+    out: set[int] = set()
+    for node in ast.walk(fn):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.lineno != node.end_lineno:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        # the names it binds (`x[0] = 1` binds none: it reads x)
+        names = [n.id for t in targets for n in ast.walk(t)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+        if any(stores.get(n) == 1 and n in loads and n not in known for n in names):
+            out.add(node.lineno)
+    return out
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    """Names `node` binds."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        return [node.id]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, ast.alias):
+        return [(node.asname or node.name).split(".")[0]]
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names) * 2  # declared elsewhere: never "the only binding"
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return [node.name]
+    return []
 
 
 # --- numbers -------------------------------------------------------------------------

@@ -64,6 +64,12 @@ class Move:
         """A module-level constant: what the `bound` template can check."""
         return not self.function and bool(_IDENT.match(self.symbol))
 
+    @property
+    def scoped(self) -> bool:
+        """A keyword, a default or a constant inside a function (`axis=0` in
+        `standardize`): a bound scoped to that function (`synth.scoped_bound_rule`)."""
+        return bool(self.function) and bool(_IDENT.match(self.symbol))
+
 
 def extract(
     proposal: Proposal, before: Mapping[str, str], after: Mapping[str, str]

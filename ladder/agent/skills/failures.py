@@ -1,14 +1,18 @@
 """Failure lessons: the same failure twice becomes a lesson, compiled as far as the gates allow.
 
-A failure is a crash, a NaN, a timeout or a guard regression. Its pattern is the kind of
-failure plus what the change did: a numeric constant moved one way (`LR` up), or the
-set of (symbol, change) of any other change. The second time a pattern is seen, a
-level-1 lesson is written whose `source` names the run and both iterations. When the
-constant is a module-level one and every value that failed lies beyond every value
-that passed, the lesson carries a `bound` rule (`LR < 0.3`) whose block cases are the
-failing lines and whose allow case is the parent's line; `promote` then walks it up
-through the real gates (`ladder.levels.gate_reasons`), as `ladder promote --max` would,
-stopping at the configured limit or the first gate that refuses, and records both.
+A failure is a crash, a NaN, a timeout or a guard regression (a crash and a NaN are one
+family). It is the same failure when the change is the same: a numeric constant moved
+one way (`LR` up), a statement deleted from a function (deletion.py: found from the text,
+whoever proposed it), or the same set of (symbol, change) of any other change. The second
+time, a level-1 lesson is written whose `source` names the run and both iterations, with
+a structural rule and cases from the failing diffs wherever one fits (synth.py): a
+`require-call` or a forbidden deletion for a deleted statement; a `bound` (`LR < 0.3`)
+when every value that failed lies beyond every value that passed -- for a module
+constant the `bound` template, inside a function a semgrep rule scoped to it. `teach`
+then walks it up through the real gates (`ladder.levels.gate_reasons`), as `ladder
+promote --max` would, stopping at the configured limit or the first gate that refuses,
+and records both. A failure no rule fits stays prose, one lesson per region
+(`seen_again`), so prose lessons do not pile up.
 
 A failure the lesson did not block -- a value on its allowed side that failed all the
 same -- tightens the bound (`revise`): the lesson keeps its id and level, its rule
@@ -26,14 +30,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from ladder.agent.records import Verdict
+from ladder.agent.skills import synth
+from ladder.agent.skills.deletion import Deletion
 from ladder.agent.skills.extract import Move
 from ladder.errors import LadderError
 from ladder.lesson import MAX_LEVEL, Case, Lesson, LevelChange, Rule
 from ladder.project import Project
 
 LEARNED_TAG = "learned"
+BOUND_TAG = "bound"  # a lesson that bounds a constant (module-level or in a function)
 SOURCE_PREFIX = "learned by run "
 _SOURCE = re.compile(r"^learned by run (\S+?)(?:,| from |$)")
+_BOUND_TITLE = re.compile(r"^(\S+?)(?: in (\S+?)\(\))? at or (above|below) (\S+) ")
+_SEED = re.compile(r"^seed \d+: ")
+_OWN = re.compile(r"(exit code -?\d+|killed by signal [A-Z0-9]+|timeout after [\d.]+ s)(?=$|:)")
 _NAN = re.compile(r"\b(nan|inf|infinity|non-finite)\b", re.IGNORECASE)
 
 KIND_WORDS = {
@@ -71,6 +81,19 @@ def classify(verdict: Verdict) -> str | None:
             if bad:
                 return f"guard:{bad[0]}"
     return None
+
+
+def family(kind: str) -> str:
+    """The kinds that count as one failure: a crash and a NaN both mean the program gave
+    no usable result (the same deletion crashes with a shape error on one parent and
+    diverges on another); a timeout or a guard regression is another story."""
+    return "crash" if kind in ("crash", "nan") else kind
+
+
+def common_kind(seen: Sequence[Seen], kind: str) -> str:
+    """The kind all of `seen` share (`kind` when they do not say), else its family."""
+    kinds = {s.kind or kind for s in seen}
+    return kinds.pop() if len(kinds) == 1 else family(kind)
 
 
 def kind_words(kind: str) -> str:
@@ -148,7 +171,7 @@ def _round_down(ran: float, failed: float, integer: bool) -> float:
     return limit
 
 
-def _fmt(value: float | int) -> str:
+def _fmt(value: object) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -166,6 +189,8 @@ class Seen:
     parent_line: str = ""  # the parent's statement (an allow case)
     value: float | None = None
     run: str = ""  # the run that saw it
+    evaluations: int = 1  # the candidate evaluations the failing decision cost
+    kind: str = ""  # crash, nan, timeout, guard:NAME ("" in an older learner.json)
 
 
 def draft_lesson(
@@ -178,22 +203,24 @@ def draft_lesson(
     # prompt), and a proposer's description is text ladder does not trust (an
     # instruction planted there would be obeyed). Iterations and ladder's own reasons
     # say where to look (`ladder agent explain RUN IT`).
-    examples = "; ".join(f"#{i} ({_own_words(s.reason)})" for i, s in zip(iterations, seen, strict=True))
+    examples = "; ".join(f"{_cite(i)} ({_own_words(s.reason)})" for i, s in zip(iterations, seen, strict=True))
     bound = None
-    if move is not None and move.boundable:
+    if move is not None and (move.boundable or move.scoped):
         failing = [s.value for s in seen if s.value is not None]
         bound = bound_for(move.direction, failing, passing, move.integer)
     words = kind_words(kind)
     if move is not None and bound is not None:
         side = "at or above" if bound.op == "<" else "at or below"
-        title = f"{move.symbol} {side} {_fmt(bound.value)} {words}"
+        scope = f" in {move.function}()" if move.scoped else ""
+        title = f"{move.symbol}{scope} {side} {_fmt(bound.value)} {words}"
         message = f"{title} (learned by run {run}, iterations {', '.join(map(str, iterations))})"
+        block = tuple(_cases(seen, "line", move, "a value that failed"))
+        allow = tuple(_cases(seen, "parent_line", move, "the parent's value, which passed"))
         rule: Rule | None = Rule(
-            "bound",
-            {"name": move.symbol, "op": bound.op, "value": bound.value, "message": message},
-            block=tuple(_cases(seen, "line", move, "a value that failed")),
-            allow=tuple(_cases(seen, "parent_line", move, "the parent's value, which passed")),
-        )
+            "bound", {"name": move.symbol, "op": bound.op, "value": bound.value, "message": message},
+            block=block, allow=allow,
+        ) if move.boundable else synth.scoped_bound_rule(
+            move.symbol, move.function, bound.op, bound.value, lesson_id, message, block, allow)
     elif move is not None:
         title = f"Moving {move.symbol} {move.direction} {words}"
         rule = None
@@ -206,9 +233,61 @@ def draft_lesson(
     paths = (move.file,) if move is not None and move.file else ("**",)
     return Lesson(
         id=lesson_id, title=title, why=why, level=1,
-        tags=(LEARNED_TAG, "agent", kind.split(":")[0]), paths=paths,
-        source=source_text(run, [(s.run, s.iteration) for s in seen]), rule=rule,
+        tags=(LEARNED_TAG, "agent", kind.split(":")[0], *((BOUND_TAG,) if bound is not None else ())),
+        paths=paths, source=source_text(run, [(s.run, s.iteration) for s in seen]), rule=rule,
     )
+
+
+def draft_deletion(lesson_id: str, run: str, kind: str, seen: Sequence[Seen], d: Deletion) -> Lesson:
+    """The level-1 lesson for a statement deletion that failed twice, with the rule that
+    refuses it again (`synth.deletion_rule`): its block case is the failing diff."""
+    iterations = _iterations(run, seen)
+    title = synth.deletion_title(d, kind_words(kind))
+    message = f"{title} (learned by run {run}, iterations {', '.join(iterations)})"
+    examples = "; ".join(f"{_cite(i)} ({_own_words(s.reason)})" for i, s in zip(iterations, seen, strict=True))
+    return Lesson(
+        id=lesson_id, title=title,
+        why=f"Seen twice by `ladder agent run` {run}: {examples}. The function ran with the "
+            f"statement and failed without it.",
+        level=1, tags=(LEARNED_TAG, "agent", kind.split(":")[0]), paths=(d.file,),
+        source=source_text(run, [(s.run, s.iteration) for s in seen]),
+        rule=synth.deletion_rule(d, lesson_id, message),
+    )
+
+
+def id_words(lesson: Lesson, deletion: Deletion | None) -> str:
+    """What a taught lesson's id says: its rule in a few words, else its title."""
+    rule = lesson.rule
+    if deletion is not None and rule is not None:
+        return synth.deletion_words(deletion)
+    bound = _BOUND_TITLE.match(lesson.title) if rule is not None and BOUND_TAG in lesson.tags else None
+    if bound is not None:  # `LR at or above 0.13 diverges`: the rule is `LR below 0.13`
+        name, function, side, value = bound.groups()
+        scope = f" in {function}" if function else ""
+        return f"{name} {'below' if side == 'above' else 'above'} {value}{scope}"
+    return lesson.title
+
+
+def seen_again(lesson: Lesson, run: str, kind: str, seen: Seen, when: str) -> Lesson:
+    """A prose lesson of the same region, failing again: one more example in its `why`
+    and its history, instead of one more lesson (issue 14: prose lessons piled up, and
+    each raised the prose share `ladder audit --max-prose` fails on)."""
+    where = seen.iteration if seen.run in ("", run) else f"{seen.run}#{seen.iteration}"
+    why = f"seen again by run {run} at iteration {where} ({kind_words(kind)}: {_own_words(seen.reason)})"
+    return dataclasses.replace(
+        lesson, why=f"{lesson.why} Then {why}.",
+        history=(*lesson.history, LevelChange(lesson.level, lesson.level, when, why)),
+    )
+
+
+def _cite(iteration: object) -> str:
+    """`#3` for an iteration of the teaching run, `run1#3` for another run's."""
+    text = str(iteration)
+    return text if "#" in text else f"#{text}"
+
+
+def _iterations(run: str, seen: Sequence[Seen]) -> list[str]:
+    return [str(s.iteration) if s.run in ("", run) else f"{s.run}#{s.iteration}" for s in seen]
 
 
 MAX_CASES = 6  # the newest failing lines a revised bound keeps as block cases
@@ -216,7 +295,16 @@ MAX_CASES = 6  # the newest failing lines a revised bound keeps as block cases
 
 def _own_words(reason: str) -> str:
     """The first words of a verdict's reason: ladder's, up to the first quote, colon or
-    line end (what follows may be the candidate's output or a name it chose)."""
+    line end (what follows may be the candidate's output or a name it chose). After the
+    `seed N: ` a crash starts with, only what ladder itself words is said: an exit code,
+    a signal, a timeout, a metric that was not finite (never the metric's name: the
+    candidate chose it)."""
+    rest = _SEED.sub("", reason)
+    known = _OWN.match(rest)
+    if known:
+        return known.group(0)
+    if rest.startswith("metric ") and _NAN.search(rest):
+        return "a metric was not finite"
     head = re.split(r"[:'\"\n`]", reason, maxsplit=1)[0].strip()
     return "".join(ch for ch in head if ch.isprintable())[:60] or "failed"
 

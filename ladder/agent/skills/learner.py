@@ -12,6 +12,8 @@ when its effect reversed or it fell below the run's base rate), deposits the pat
 every verified keep (a new skill, or a new version of a similar one), and counts the
 failure patterns; the second occurrence of one becomes a lesson (`failures.teach`),
 and a failure its lesson's bound let through tightens the bound (`failures.revise`).
+A refusal by a taught lesson counts the evaluations its failures cost (`summary`), and
+the sites that failed weigh less in the mutate proposer's draws (`before_proposal`).
 
 The library lives in `.ladder/skills/` (one TOML file per skill, shared by every run of
 the repository); the run's own counts live in `.ladder/runs/<run>/learner.json`, so a
@@ -33,8 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from ladder.agent.config import AgentConfig
+from ladder.agent.proposers.mutate import deletion_key
 from ladder.agent.records import Candidate, Focus, Proposal, Verdict
-from ladder.agent.skills import failures, policy
+from ladder.agent.skills import failures, policy, synth
+from ladder.agent.skills.deletion import Deletion, find_deletion, function_case
 from ladder.agent.skills.extract import Move, extract, file_tags, moves
 from ladder.agent.skills.library import load_skills, new_skill_id, save_skill
 from ladder.agent.skills.model import RECENT, Evidence, Skill, Usage, pattern_key
@@ -115,6 +119,11 @@ class _State:
     tightened: list[str] = field(default_factory=list)  # taught lessons whose bound moved
     tried: dict[str, list[int]] = field(default_factory=dict)  # mutate key -> [evaluated, kept]
     succeeded: list[str] = field(default_factory=list)  # skills verified in this run
+    # signature -> the mutate weight keys of the change that failed (what the proposer
+    # tries less from then on: the site that crashed, not every site of its operator)
+    failed_keys: dict[str, list[str]] = field(default_factory=dict)
+    cost: dict[str, float] = field(default_factory=dict)  # taught lesson id -> evaluations per failure
+    prose: dict[str, str] = field(default_factory=dict)  # region -> the prose lesson taught for it
 
 
 class Learner:
@@ -136,6 +145,7 @@ class Learner:
         self._prior = self._prior_runs()
         # Mutate moves earlier runs tried and never kept (a keep anywhere makes a skill).
         self._spent = sorted(k for k, (_n, kept) in self._prior.tried.items() if not kept)
+        self._bounds: set[str] = set()  # taught lessons whose rule is a bound
         self._taught_ids = self._taught_lessons()
         self._changed = False
         weights = config.proposer.options.get("weights") if config.proposer.kind == "mutate" else None
@@ -180,7 +190,7 @@ class Learner:
                 pattern = None
             if pattern is not None:
                 self._note_symbols(pattern)
-                self._note_tried(pattern, verdict.status == "keep")
+                self._note_tried(_site_keys(pattern, proposal), verdict.status == "keep")
                 events += self._apply(pattern, verdict, candidate)
             found = moves(proposal, parent_text, candidate_text)
             events += self._failures(candidate, verdict, proposal, pattern, found,
@@ -209,8 +219,11 @@ class Learner:
             "lessons_promoted": dict(s.promoted),
             "lessons_tightened": list(s.tightened),
             "blocked_by_taught_lessons": dict(s.blocked),
-            # Each blocked candidate is one candidate evaluation (2 x seeds runs) not spent.
-            "evaluations_saved": blocked,
+            "blocked_repeats": blocked,
+            # Each refused repeat saved what its failures cost, in evaluations (the unit of
+            # the budget): a crash that stopped after one seed saved one, not `seeds`.
+            "evaluations_saved": sum(n * self._saved(i) for i, n in s.blocked.items()),
+            "evaluations_saved_by_lesson": {i: n * self._saved(i) for i, n in s.blocked.items()},
             "kept": s.kept,
             "evaluated": s.evaluated,
         }
@@ -310,10 +323,8 @@ class Learner:
         self.skills[skill.id] = skill
         save_skill(self.project, skill)
 
-    def _note_tried(self, pattern: Mapping[str, Any], kept: bool) -> None:
-        if pattern.get("kind") != "mutate":
-            return
-        for key in policy.pattern_keys(pattern):
+    def _note_tried(self, keys: Sequence[str], kept: bool) -> None:
+        for key in keys:
             counts = self.state.tried.setdefault(key, [0, 0])
             counts[0] += 1
             counts[1] += kept
@@ -340,25 +351,29 @@ class Learner:
             self._passing(move, move.old)
             if kind is None or kind.startswith("guard:"):
                 self._passing(move, move.new)
-        if kind is None or (move is None and pattern is None):
+        if kind is None:
             return []
-        if move is not None:
-            signature = f"{kind}|{move.file}|{move.function}|{move.symbol}|{move.direction}"
-        else:
-            assert pattern is not None
-            signature = f"{kind}|{pattern_key(pattern)}"
+        deletion = find_deletion(before, after) if move is None else None
+        signature = _signature(failures.family(kind), move, deletion, pattern)
+        if signature is None:
+            return []
         taught = self.state.taught.get(signature) or self._prior.taught.get(signature)
         seen = failures.Seen(
             iteration=cand.iteration,
             description=cand.description[:160],
             reason=(verdict.reasons[0] if verdict.reasons else kind)[:160],
-            line=_statement(after, move) if move else "",
-            parent_line=_statement(before, move) if move else "",
+            line=_statement(after, move, proposal) if move else "",
+            parent_line=_statement(before, move, proposal) if move else "",
             value=move.new if move else None,
             run=self.run_id,
+            evaluations=_spent(verdict),
+            kind=kind,
         )
         own = self.state.failures.setdefault(signature, [])
         own.append(dataclasses.asdict(seen))
+        if pattern is not None and (site := _site_keys(pattern, proposal)):
+            keys = self.state.failed_keys.setdefault(signature, [])
+            keys += [k for k in site if k not in keys]
         # Earlier runs of this repository count too: a failure seen once by each of two
         # runs is the same failure seen twice.
         history = [*self._prior.failures.get(signature, []), *own]
@@ -368,7 +383,9 @@ class Learner:
                 if move is not None else []
         if len(history) < 2:
             return []
-        return self._teach(signature, kind, [failures.Seen(**h) for h in history[-2:]], move)
+        pair = [failures.Seen(**h) for h in history[-2:]]
+        return self._teach(signature, failures.common_kind(pair, kind), pair, move, deletion,
+                           _region(move, deletion, pattern))
 
     def _tighten(self, lesson_id: str, kind: str, seen: list[failures.Seen], move: Move) -> list[Event]:
         from ladder.errors import LadderError
@@ -393,36 +410,72 @@ class Learner:
             self._changed = True
         return [Event("lesson", data)]
 
-    def _teach(self, signature: str, kind: str, seen: list[failures.Seen], move: Move | None) -> list[Event]:
-        from ladder.store import new_id
-
+    def _teach(self, signature: str, kind: str, seen: list[failures.Seen], move: Move | None,
+               deletion: Deletion | None, region: str) -> list[Event]:
         key = _value_key(move)
         passing = [*self._prior.passing.get(key, []), *self.state.passing.get(key, [])] if move else []
-        draft = failures.draft_lesson("x", self.run_id, kind, seen, move, passing)
-        lesson_id = new_id(self.project, "learned " + draft.title)
-        draft = dataclasses.replace(draft, id=lesson_id)
+        if deletion is not None:
+            draft = failures.draft_deletion("x", self.run_id, kind, seen, deletion)
+        else:
+            draft = failures.draft_lesson("x", self.run_id, kind, seen, move, passing)
+        if draft.rule is None:
+            again = self._seen_again(signature, kind, seen[-1], region)
+            if again is not None:
+                return again
+        lesson_id = synth.readable_id(self.project, failures.id_words(draft, deletion),
+                                      taken=self._taught_ids)
+        # Drafted again under its id: a semgrep rule names the lesson it belongs to.
+        draft = failures.draft_deletion(lesson_id, self.run_id, kind, seen, deletion) \
+            if deletion is not None else failures.draft_lesson(lesson_id, self.run_id, kind, seen, move, passing)
         limit = self.config.learn_promote
         why = f"learned: the same failure twice ({', '.join(f'#{s.iteration}' for s in seen)})"
         lesson, stopped = failures.teach(self.project, draft, limit, why)
         self.state.taught[signature] = lesson.id
         self.state.promoted[lesson.id] = lesson.level
+        self.state.cost[lesson.id] = statistics.fmean(max(1, s.evaluations) for s in seen)
+        if lesson.rule is None:
+            self.state.prose[region] = lesson.id
+        elif failures.BOUND_TAG in lesson.tags:
+            self._bounds.add(lesson.id)
         self._taught_ids.add(lesson.id)
         self._changed = True
         return [Event("lesson", failures.lesson_event(lesson, stopped, limit))]
 
+    def _seen_again(self, signature: str, kind: str, seen: failures.Seen, region: str) -> list[Event] | None:
+        """A failure with no rule, in a region a prose lesson already covers: that lesson
+        records it (None when there is none, or it is gone: teach a new one)."""
+        from ladder.errors import LadderError
+        from ladder.store import get_lesson, save_lesson
+
+        lesson_id = self.state.prose.get(region) or self._prior.prose.get(region)
+        if not lesson_id:
+            return None
+        try:
+            lesson = get_lesson(self.project, lesson_id)
+        except LadderError:
+            return None  # removed by hand since
+        if lesson.status != "active" or lesson.rule is not None:
+            return None
+        lesson = failures.seen_again(lesson, self.run_id, kind, seen, self._now())
+        save_lesson(self.project, lesson)
+        self.state.taught[signature] = lesson.id
+        self.state.prose.setdefault(region, lesson.id)
+        return [Event("lesson", {"action": "seen again", "id": lesson.id, "level": lesson.level,
+                                 "why": lesson.history[-1].why})]
+
     def _failed_keys(self) -> list[str]:
-        """Weight keys of numeric moves that failed (in any run) and are not a lesson yet:
-        the proposer tries them less, not never (the second failure makes the lesson)."""
+        """Weight keys of the mutate moves that failed, in any run: the proposer tries
+        them less, not never (the second failure makes the lesson, and a lesson refuses
+        the third before it costs an evaluation). A failure a bound was learned from is
+        left out: the bound refuses the values that fail, and the key (`scale:LR:up`)
+        is coarser than it -- raising LR below the bound may still help."""
         keys: list[str] = []
+        merged = {**self._prior.failed_keys, **self.state.failed_keys}
         for sig in [*self._prior.failures, *self.state.failures]:
-            parts = sig.split("|")
-            if len(parts) != 5:  # an edit's failure ("crash|edit|..."): no numeric move
-                continue
-            _kind, _file, function, symbol, direction = parts
             taught = self.state.taught.get(sig) or self._prior.taught.get(sig)
-            if function or (taught and taught in self._taught_ids):
+            if taught and taught in self._bounds:
                 continue
-            keys += [f"{op}:{symbol}:{direction}" for op in policy.NUMERIC_OPERATORS]
+            keys += merged.get(sig) or _old_keys(sig)
         return list(dict.fromkeys(keys))
 
     def _passing(self, move: Move, value: float) -> None:
@@ -438,13 +491,21 @@ class Learner:
             if lesson_id in self._taught_ids:
                 self.state.blocked[lesson_id] = self.state.blocked.get(lesson_id, 0) + 1
 
+    def _saved(self, lesson_id: str) -> int:
+        """The evaluations one refusal by `lesson_id` saved: what each failure it was
+        learned from cost (one at least: a lesson from before costs were kept)."""
+        cost = self.state.cost.get(lesson_id) or self._prior.cost.get(lesson_id) or 1.0
+        return max(1, round(cost))
+
     def _taught_lessons(self) -> set[str]:
         from ladder.store import load_lessons
 
         if not self.project.initialized:
             return set(self.state.taught.values())
-        found = {x.id for x in load_lessons(self.project) if failures.taught_by(x)}
-        return found | set(self.state.taught.values())
+        lessons = [x for x in load_lessons(self.project) if failures.taught_by(x)]
+        self._bounds = {x.id for x in lessons if x.rule is not None
+                        and (failures.BOUND_TAG in x.tags or x.rule.template == "bound")}
+        return {x.id for x in lessons} | set(self.state.taught.values())
 
     # --- state -------------------------------------------------------------------------
 
@@ -472,6 +533,10 @@ class Learner:
             for key, values in state.passing.items():
                 merged.passing.setdefault(key, []).extend(values)
             merged.taught.update(state.taught)
+            merged.cost.update(state.cost)
+            merged.prose.update(state.prose)
+            for sig, keys in state.failed_keys.items():
+                merged.failed_keys[sig] = list(dict.fromkeys([*merged.failed_keys.get(sig, []), *keys]))
             for key, (n, kept) in state.tried.items():
                 counts = merged.tried.setdefault(key, [0, 0])
                 counts[0] += n
@@ -587,13 +652,70 @@ def _ci(verdict: Verdict) -> tuple[float, float] | None:
     return (round(mean - half, 12), round(mean + half, 12))
 
 
+def _signature(kind: str, move: Move | None, deletion: Deletion | None,
+               pattern: Mapping[str, Any] | None) -> str | None:
+    """What makes two failures the same (None: nothing to learn from): the same
+    constant moved the same way (`crash|train.py||LR|up`; where it lands is the bound's
+    business), the same statement deleted from the same function (normalised, whoever
+    deleted it), else the same pattern of change."""
+    if move is not None:
+        return f"{kind}|{move.file}|{move.function}|{move.symbol}|{move.direction}"
+    if deletion is not None:
+        return f"{kind}|delete|{deletion.key}"
+    return f"{kind}|{pattern_key(pattern)}" if pattern is not None else None
+
+
+def _region(move: Move | None, deletion: Deletion | None, pattern: Mapping[str, Any] | None) -> str:
+    """Where a prose lesson applies: one per constant, statement or pattern, whatever
+    the failure's kind or direction (prose lessons must not pile up)."""
+    if move is not None:
+        return f"{move.file}|{move.function}|{move.symbol}"
+    if deletion is not None:
+        return deletion.key
+    if pattern is not None and pattern.get("kind") == "mutate":
+        return f"{','.join(pattern.get('files', []))}|{pattern.get('function', '')}|{pattern.get('symbol', '')}"
+    return pattern_key(pattern) if pattern is not None else ""
+
+
+def _site_keys(pattern: Mapping[str, Any], proposal: Proposal | None) -> list[str]:
+    """The mutate weight keys of the site a proposal tried: a deletion's own statement
+    (other statements assigning the same name are other sites), else the pattern's keys
+    ([] for a text proposal's edit: the mutator has no weight for it)."""
+    if pattern.get("kind") != "mutate":
+        return []
+    f = proposal.features if proposal is not None else {}
+    if pattern.get("change") == "delete" and f.get("old"):
+        return [deletion_key(str(f.get("symbol", "")), str(f.get("function", "")), str(f["old"]))]
+    return policy.pattern_keys(pattern)
+
+
+def _old_keys(signature: str) -> list[str]:
+    """The weight keys of a numeric move's signature from a learner.json written before
+    `failed_keys` was kept (module-level moves only, as then)."""
+    parts = signature.split("|")
+    if len(parts) != 5 or parts[2]:
+        return []
+    _kind, _file, _function, symbol, direction = parts
+    return [f"{op}:{symbol}:{direction}" for op in policy.NUMERIC_OPERATORS]
+
+
+def _spent(verdict: Verdict) -> int:
+    """The candidate evaluations a decision cost (`n` of its stats; one at least)."""
+    n = verdict.stats.get("n")
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
+
+
 def _value_key(move: Move | None) -> str:
     return f"{move.file}|{move.function}|{move.symbol}" if move else ""
 
 
-def _statement(texts: Mapping[str, str], move: Move) -> str:
-    """The module-level line assigning `move.symbol` in `move.file` ("" when not found)."""
+def _statement(texts: Mapping[str, str], move: Move, proposal: Proposal | None = None) -> str:
+    """What a bound's case holds: the module-level line assigning `move.symbol` in
+    `move.file`, or for a number inside a function, that function ("" when not found)."""
     text = texts.get(move.file, "")
+    if move.scoped:
+        line = proposal.features.get("line") if proposal is not None else None
+        return function_case(text, move.function, line) if isinstance(line, int) else ""
     pattern = re.compile(rf"^{re.escape(move.symbol)}\s*(?::[^=]+)?=[^=].*$", re.MULTILINE)
     m = pattern.search(text)
     return m.group(0).rstrip() if m else ""
