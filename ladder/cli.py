@@ -301,9 +301,11 @@ def prompt() -> int:
     help="Most paired seeds per decision (a verified keep needs two).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="The run's random seed.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No step-by-step output or live progress: the run's summary and where it is.")
 def demo(
     directory: str | None, evaluations: int, iterations: int | None, workers: int, seeds: int,
-    seed: int,
+    seed: int, quiet: bool,
 ) -> int:
     """The embedded default: a torch training program improved by the loop, guarded by level-5 lessons.
 
@@ -313,7 +315,7 @@ def demo(
 
     return cmd.run(
         directory=directory, evaluations=evaluations, iterations=iterations, workers=workers,
-        seeds=seeds, seed=seed,
+        seeds=seeds, seed=seed, quiet=quiet,
     )
 
 
@@ -359,6 +361,8 @@ def agent() -> None:
               help="With --resume: continue under the configuration file as it is now "
               "(budgets, workers, timeout, proposer, strategy, sandbox, learning); without "
               "it a resume uses the run's journaled configuration and refuses an edited one.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No per-iteration lines or live progress: only the summary (and errors).")
 def agent_run(
     resume: str | None,
     iterations: int | None,
@@ -372,9 +376,12 @@ def agent_run(
     sandbox: str | None,
     force: bool,
     reconfigure: bool,
+    quiet: bool,
 ) -> int:
     """Run the loop from HEAD (or --resume RUN) until its budget is spent.
 
+    A new run first checks what `ladder agent check` checks (nothing spent; exit 2 with
+    each problem and its fix). Progress is live on a terminal, plain lines otherwise.
     A resumed run keeps the configuration and flags it was started with (journaled);
     flags given with --resume change budgets and resources, and are journaled too.
     """
@@ -399,7 +406,21 @@ def agent_run(
     if reconfigure and resume is None:
         raise click.UsageError("--reconfigure goes with --resume RUN")
     return cmd.run(_project(), resume=resume, overrides=overrides, force=force,
-                   reconfigure=reconfigure)
+                   reconfigure=reconfigure, quiet=quiet)
+
+
+@agent.command("check", context_settings=CONTEXT)
+@click.option("--no-eval", "no_eval", is_flag=True,
+              help="Skip running the evaluation once (it costs one evaluation).")
+def agent_check(no_eval: bool) -> int:
+    """Check, before a run spends anything, that it can work: ladder's files committed,
+    the hooks pass a trivial commit, the editable globs match files and leave the
+    evaluator alone, the seeds and budget can keep something; then run the evaluation
+    once on HEAD and print the target (one evaluation; --no-eval skips it).
+    Exit 2 with one line per problem and its fix."""
+    from ladder.commands import agent_check as cmd
+
+    return cmd.run(_project(), evaluate=not no_eval)
 
 
 @agent.command("status", context_settings=CONTEXT)
@@ -446,6 +467,42 @@ def agent_review(run_id: str, keep: int | None, reject: int | None, why: str) ->
     from ladder.commands import review as cmd
 
     return cmd.run(_project(), run_id=run_id, keep=keep, reject=reject, why=why)
+
+
+@agent.command("report", context_settings=CONTEXT)
+@click.argument("run_id", required=False, metavar="[RUN]")
+@click.option("--out", "out", default=None, metavar="DIR",
+              help="Write report.html and progress.png here (default: the run's directory).")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html",
+              show_default=True, help="markdown: print a summary for a pull request instead.")
+def agent_report(run_id: str | None, out: str | None, fmt: str) -> int:
+    """Write the run's report.html and progress.png (the newest run by default): the best
+    verified gain with its interval, the progress chart, keeps, guards, blocks, learning."""
+    from ladder.commands import agent_report as cmd
+
+    return cmd.run(_project(), run_id=run_id, out=out, fmt=fmt)
+
+
+@agent.command("list", context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def agent_list(fmt: str) -> int:
+    """The runs of this repository with their headline results."""
+    from ladder.commands import agent_list as cmd
+
+    return cmd.run(_project(), fmt=fmt)
+
+
+@agent.command("compare", context_settings=CONTEXT)
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def agent_compare(first: str, second: str, fmt: str) -> int:
+    """Two runs side by side: hit rate, evaluations per keep, blocked share, gain with intervals."""
+    from ladder.commands import agent_compare as cmd
+
+    return cmd.run(_project(), first=first, second=second, fmt=fmt)
 
 
 @cli.group(context_settings=CONTEXT)

@@ -4,6 +4,7 @@ CI mode, failing closed, the published hook manifest and the demo."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -181,7 +182,10 @@ def test_demo_smoke_with_a_tiny_budget(tmp_path: Path) -> None:
     assert "evaluations = 64" in toml and "iterations = 3" in toml
     assert "baseline" in proc.stdout
     assert "iterations 3:" in proc.stdout
-    assert "best val_loss" in proc.stdout
+    assert "\nbest" in proc.stdout  # "best val_loss ..." or "best: the baseline ..."
+    # not a terminal: progress as plain lines from the first evaluation on, no control codes
+    assert "\nprogress: baseline " in proc.stdout
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", proc.stdout)
     root = tmp_path / "demo"
     assert (root / ".ladder" / "lessons" / "protect-evaluator.toml").is_file()
     (run_dir,) = (root / ".ladder" / "runs").iterdir()

@@ -57,23 +57,31 @@ def smallest(config: AgentConfig, decision: Decision) -> int:
 
 def check(config: AgentConfig, decision: Decision) -> None:
     """Refuse, before anything is spent, a configuration under which no keep is possible."""
+    found = problems(config, decision)
+    if found:
+        raise found[0]
+
+
+def problems(config: AgentConfig, decision: Decision) -> list[LadderError]:
+    """Why no keep is possible under `config` (the seeds, the evaluation budget); [] when
+    one is (the pre-flight lists them all, `check` raises the first)."""
+    out: list[LadderError] = []
     if config.seeds < decision.min_seeds:
-        raise LadderError(
+        out.append(LadderError(
             f"seeds = {config.seeds}: a {decision.name} keep needs at least "
             f"{decision.min_seeds} paired seeds, so nothing could ever be kept",
             where="[tool.ladder.agent] seeds",
             todo="set seeds = 10 (most decisions use one or two; close calls use the cap), "
             "or use --crude for one seed, unverified",
-        )
-    if config.evaluations is None:
-        return
+        ))
     need = smallest(config, decision)
-    if config.evaluations < need:
-        raise LadderError(
+    if config.evaluations is not None and config.evaluations < need:
+        out.append(LadderError(
             f"evaluations = {config.evaluations} cannot keep anything: the baseline, its "
             f"calibration, one decision and the final re-validation need {need} "
             f"with seeds = {config.seeds}",
             where="[tool.ladder.agent] evaluations",
             todo=f"raise evaluations to at least {need} (a useful run needs many times more), "
             "or lower seeds",
-        )
+        ))
+    return out

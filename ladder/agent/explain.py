@@ -121,10 +121,27 @@ def explain(records: Sequence[Mapping[str, Any]], iteration: int) -> str:
         lines += _numbers(stats)
     lines.append("  why:")
     lines += [f"    - {r}" for r in verdict.get("reasons", [])] or ["    - (no reason recorded)"]
+    lines += _output(status, stats)
     if status == "keep" and not _scored(records, iteration):
         lines.append("  trust: self-reported metric: the candidate can forge it; configure `score`")
     lines += _after(records, iteration)
     return "\n".join(lines)
+
+
+OUTPUT_LINES = 12  # of a crash's or a refused commit's output
+
+
+def _output(status: str, stats: Mapping[str, Any]) -> list[str]:
+    """The end of what a crash printed (its traceback) or of what the hooks said when
+    they refused the commit: the journal has it, and the reader needs it (issue 14)."""
+    from ladder.agent.console import tail_lines
+
+    text = stats.get("tail") if status == "crash" else stats.get("output") if status == "blocked" else ""
+    shown = tail_lines(str(text or ""), OUTPUT_LINES)
+    if not shown:
+        return []
+    what = "the evaluation's output ends with" if status == "crash" else "the hooks said"
+    return [f"  {what}:", *(f"    | {line}" for line in shown)]
 
 
 def _scored(records: Sequence[Mapping[str, Any]], iteration: int) -> bool:

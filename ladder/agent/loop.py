@@ -23,6 +23,8 @@ from typing import Any
 from ladder.agent import interrupt
 from ladder.agent.budget import Budget
 from ladder.agent.config import AgentConfig
+from ladder.agent.console import candidate_line, clip, hook_reason
+from ladder.agent.live import Snapshot
 from ladder.agent.proposers.common import printable
 from ladder.agent.records import (
     Attempt,
@@ -107,6 +109,7 @@ class Run:
         rules: str = "",
         report: Callable[[str], None] = lambda line: None,
         on_result: Callable[[Candidate, Verdict], None] | None = None,
+        progress: Callable[[Snapshot], None] | None = None,
     ) -> None:
         self.root = root
         self.run_id = run_id
@@ -117,6 +120,11 @@ class Run:
         self.rules = rules
         self.report = report
         self.on_result = on_result
+        # Live progress (live.py): what runs now, the budget, the best, the counts.
+        self.progress = progress
+        self.phase = ""
+        self._running: dict[str, str] = {}  # key -> words, of the batch in flight
+        self._batch = 0
         self.history: list[Candidate] = []
         self.evals: dict[str, EvalResult] = {}
         self.spent_in: dict[int, int] = {}  # iteration -> evaluations it ran
@@ -344,6 +352,7 @@ class Run:
         return [self._job(f"{head}/s{k}", tree, seed) for k, seed in enumerate(seeds)]
 
     def _baseline(self, sha: str) -> None:
+        self.phase = f"baseline {sha[:8]}"
         results = self._evaluate(0, self._baseline_jobs(sha, "baseline"))
         bad = [r for r in results if not r.ok]
         if bad:
@@ -371,6 +380,7 @@ class Run:
     def _calibrate(self, sha: str) -> None:
         """The baseline again on the same seeds: the run's noise, journaled; then what
         the run can see, and a refusal when it can keep nothing."""
+        self.phase = "calibration (the baseline again on the same seeds: the run's noise)"
         first = self._evaluate(0, self._baseline_jobs(sha, "baseline"))
         second = self._evaluate(0, self._baseline_jobs(sha, "calibration"))
         summary = self.decision.calibrate(first, second)
@@ -407,6 +417,8 @@ class Run:
     # --- one iteration -------------------------------------------------------------
 
     def iterate(self, it: int) -> Verdict:
+        self.phase = f"iteration {it}"
+        self._notify()
         pending = self.pending.pop(it, Pending())
         rng = random.Random(derive_seed(self.config.seed, self.run_id, it, "rng"))
         selection = self._selection(it, pending, rng)
@@ -429,7 +441,11 @@ class Run:
             outcome = self.ws.commit(tree, self._message(it, proposal.description))
             if not outcome.ok:
                 lessons = list(outcome.blocked_by)
-                why = f"refused by the hooks: {', '.join(lessons) or 'see output'}"
+                # The hook's own words (the lesson and its message), not "see output":
+                # the real reason was only inside the journal (issue 14).
+                # (A finding names a file the proposer chose: printable before it is kept.)
+                said = outcome.reason or ", ".join(lessons) or hook_reason(outcome.output)
+                why = f"refused by the hooks: {clip(said, 1000)}"
                 return self._decided(
                     it, selection, proposal, blocked_verdict("hook", why, lessons, outcome.output)
                 )
@@ -510,6 +526,7 @@ class Run:
         With a shared parent the fresh seeds are the parent's next ones after the `used`
         seeds of the decision: new to the candidate, and most often already evaluated for
         the parent (or of use to the candidates after it)."""
+        self.phase = f"iteration {it}: re-check on fresh seeds"
         plan = self.decision.recheck_plan(flagged, self.parts.executor.slots)
         if self.config.shares_parent:
             seeds = self._parent_seeds(used, plan.cap)
@@ -541,6 +558,7 @@ class Run:
         n = len(self.revalidations)
         if tag != "final" and not self.budget.affords(self.tally.evaluations, 2 * n_seeds):
             return None  # the final re-validation has its evaluations set aside; this does not
+        self.phase = f"re-validation ({tag}): best #{top.iteration} against the baseline"
         base_tree = self.ws.checkout(PARENT_SLOT, self.history[0].commit)
         best_tree = self.ws.checkout(CANDIDATE_SLOT, top.commit)
         seeds = [derive_seed(self.config.seed, self.run_id, "revalidate", n, k) for k in range(n_seeds)]
@@ -727,8 +745,8 @@ class Run:
         if proposal is None:
             why = getattr(self.parts.proposer, "last_error", "") or "the proposer proposed nothing"
             return blocked_verdict("invalid", printable(why, 2000))
-        # Its words are shown, journaled and committed: one printable line.
-        return dataclasses.replace(proposal, description=printable(proposal.description))
+        # Its words are shown, journaled and committed: one printable line, cut at a word.
+        return dataclasses.replace(proposal, description=clip(proposal.description, 200))
 
     def _attempts(self) -> tuple[Attempt, ...]:
         """Every earlier attempt (bounded): text proposers show the recent ones, the
@@ -790,7 +808,8 @@ class Run:
         self.history.append(cand)
         self.verdicts[it] = verdict
         self.tally.count(verdict)
-        self.report(_line(cand, verdict, self.history, self.config))
+        self.report(candidate_line(cand, verdict, self.config.target.name))
+        self._notify()
         if self.on_result is not None:
             self.on_result(cand, verdict)
         if self.parts.learner is not None:
@@ -890,11 +909,59 @@ class Run:
             self.tally.evaluations += 1
             if it is not None:
                 self.spent_in[it] = self.spent_in.get(it, 0) + 1
+            self._running.pop(result.key, None)
+            self._notify()
 
         if todo:
-            self.parts.executor.run(todo, on_result=record)
+            self._running = {j.key: _job_words(j) for j in todo}
+            self._batch = len(todo)
+            self._notify()
+            try:
+                self.parts.executor.run(todo, on_result=record)
+            finally:
+                self._running = {}
         interrupt.check()  # whatever executor ran them: a stop leaves results missing
         return [self.evals[j.key] for j in jobs]
+
+    # --- progress ------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        if self.progress is not None:
+            self.progress(self.snapshot())
+
+    def snapshot(self) -> Snapshot:
+        """Where the run stands now, for a live display (live.py)."""
+        t, c = self.tally, self.config
+        running = tuple(self._running.values())
+        return Snapshot(
+            phase=self.phase, running=running, batch=(self._batch - len(running), self._batch),
+            spent=t.evaluations, budget=c.evaluations, decided=t.iterations,
+            iterations=c.iterations, elapsed=self.parts.clock() - self.started_at,
+            hours=c.hours, best=self._best_words(),
+            counts={"keep": t.kept, "discard": t.discarded, "quarantine": t.quarantined,
+                    "blocked": sum(t.blocked.values()), "crash": t.crashed,
+                    "tamper": t.tampered},
+        )
+
+    def _best_words(self) -> str:
+        """The verified best with its interval: the last re-validation's headline (the
+        best against the baseline on fresh seeds), else the keep's own paired effect."""
+        if not self.history:
+            return ""
+        top = best(self.history, self.config)
+        if top.status == "baseline":
+            return ""
+        last = self.revalidations[-1] if self.revalidations else None
+        if last is not None and last.get("commit") == top.commit and last.get("headline"):
+            return f"#{top.iteration} {top.commit[:8]}: {last['headline']} against the baseline"
+        stats = self.verdicts[top.iteration].stats if top.iteration in self.verdicts else {}
+        effect, ci = stats.get("effect"), stats.get("ci")
+        words = f"#{top.iteration} {top.commit[:8]}"
+        if isinstance(effect, (int, float)):
+            words += f": {self.config.target.name} improved {effect:.4g} over its parent"
+            if isinstance(ci, (list, tuple)) and len(ci) == 2:
+                words += f" (95% CI {ci[0]:.4g} to {ci[1]:.4g})"
+        return words + "; not yet re-validated against the baseline"
 
     def _message(self, it: int, description: str) -> str:
         return f"ladder {self.run_id} #{it}: {description}\n\nLadder-Run: {self.run_id}\nLadder-Iteration: {it}\n"
@@ -942,21 +1009,13 @@ def _fmt_metrics(metrics: Mapping[str, float]) -> str:
     return ", ".join(f"{k} {v:.6g}" for k, v in sorted(metrics.items())) or "-"
 
 
-def _line(
-    cand: Candidate, verdict: Verdict, history: Sequence[Candidate], config: AgentConfig
-) -> str:
-    target = config.target.name
-    head = f"#{cand.iteration:<4} {verdict.status:<10}"
-    if verdict.status == "blocked":
-        return f"{head} {cand.description[:60]}  ({verdict.reasons[0][:80] if verdict.reasons else ''})"
-    value = cand.metrics.get(target)
-    shown = (
-        f"{target} {value:.6g}"
-        if value is not None
-        else (verdict.reasons[0][:60] if verdict.reasons else "")
-    )
-    effect = f" ({cand.effect:+.4g})" if cand.effect is not None else ""
-    return f"{head} {cand.description[:60]}  {shown}{effect}"
+def _job_words(job: EvalJob) -> str:
+    """An evaluation in flight, for the live display: whose it is and its seed."""
+    parts = job.key.split("/")
+    who = parts[-2] if len(parts) > 2 else parts[0]
+    if all(ch in "0123456789abcdef" for ch in who) and len(who) >= 8:
+        who = "parent" if parts[0] == "parent" else "best"  # a commit's results
+    return f"{who} seed {job.seed}"
 
 
 def best(history: Sequence[Candidate], config: AgentConfig) -> Candidate:

@@ -302,6 +302,7 @@ class CommitOutcome:
     sha: str = ""  # the new commit when ok
     blocked_by: tuple[str, ...] = ()  # ids of the lessons whose findings refused it
     output: str = ""  # what git and the hooks printed
+    reason: str = ""  # the first blocking finding in words (`lesson: message`); "" for none
 
 
 class Worktrees(Protocol):

@@ -80,6 +80,30 @@ def blocked_ids(findings_file: Path) -> tuple[str, ...]:
     return tuple(ids)
 
 
+def refusal_words(findings_file: Path) -> str:
+    """The first blocking finding ladder's hook appended to $LADDER_FINDINGS_FILE, in
+    words (`lesson: path:line: message`, "+N more" when there were more); "" for none."""
+    from ladder.agent.console import finding_words
+
+    try:
+        lines = findings_file.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return ""
+    found: dict[str, dict[str, Any]] = {}  # pre-commit may run the hook more than once
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            found.update((json.dumps(f, sort_keys=True), f)
+                         for f in record.get("findings") or [] if isinstance(f, dict))
+    if not found:
+        return ""
+    first, *rest = found.values()
+    return finding_words(first) + (f" (+{len(rest)} more)" if rest else "")
+
+
 def git_env(*, agent: bool = False) -> dict[str, str]:
     """This process's environment, cleaned for git commands run in a worktree."""
     env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCAL}
@@ -401,6 +425,7 @@ class Workspace:
             proc = _git(tree, "commit", "-q", "-m", message, env=env, check=False,
                         hooks=hooks or self.hooks or None)
             blocked = blocked_ids(findings) if proc.returncode != 0 else ()
+            reason = refusal_words(findings) if proc.returncode != 0 else ""
         output = (proc.stdout + proc.stderr).strip()
         if proc.returncode == 0:
             sha = self._g(tree, "rev-parse", "HEAD").stdout.strip()
@@ -409,7 +434,7 @@ class Workspace:
             self._reset(tree)
         else:
             self._g(tree, "reset", "-q", env=env)  # unstage, keep the files as they are
-        return CommitOutcome(False, "", blocked, output)
+        return CommitOutcome(False, "", blocked, output, reason)
 
     def _confined_hooks(self, tree: Path, scratch: Path, env: dict[str, str]) -> str:
         """A hooks directory whose every hook runs the run's own hook of that name in the

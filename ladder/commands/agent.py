@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ladder.agent import interrupt
-from ladder.errors import LadderError
+from ladder.commands.agent_summary import SELF_REPORTED as SELF_REPORTED
+from ladder.commands.agent_summary import summary as summary
+from ladder.errors import EXIT_BAD_INPUT, LadderError
 from ladder.project import Project
 
 
@@ -21,7 +23,7 @@ def _rules(project: Project) -> str:
 
 
 def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
-             readonly: bool = False) -> Any:
+             readonly: bool = False, progress: Any = None) -> Any:
     """The Run object for `paths`, with the real parts, journal, workspace and results."""
     from ladder.agent import results
     from ladder.agent.anchor import Anchor, anchors_dir
@@ -53,85 +55,121 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
         rules=_rules(project),
         report=report,
         on_result=on_result,
+        progress=progress,
     )
 
 
 def run(
     project: Project, *, resume: str | None = None, overrides: Mapping[str, Any] | None = None,
-    force: bool = False, reconfigure: bool = False,
+    force: bool = False, reconfigure: bool = False, quiet: bool = False,
 ) -> int:
+    from ladder.agent import live
     from ladder.agent.config import config_source
-    from ladder.agent.runs import existing_run, new_run
-    from ladder.git import has_head, run_git
+    from ladder.agent.runs import new_run
 
     project.require_initialized()
+    shown = live.display(quiet=quiet)
+    source: Any = None
     if resume is not None:
-        paths = existing_run(project, resume)
-        problems = tampering(project, paths, torn=False)
-        if problems and not force:
-            raise LadderError(
-                f"run {paths.run_id} was tampered with: {problems[0]}",
-                where=project.rel(paths.journal),
-                todo=f"`ladder agent verify {paths.run_id}` lists every problem; "
-                     "`--resume ... --force` continues anyway",
-            )
-        resumed = _resumed(project, paths, overrides or {}, reconfigure=reconfigure)
-        config = resumed.config
-        _preflight(config)
-        the_run = open_run(project, paths, config)
-        if resumed.changes:
-            the_run.journal.append("reconfigure", {
-                "source": resumed.source.as_dict() if resumed.source else None,
-                "changes": {k: list(v) for k, v in resumed.changes.items()}})
-            print(f"ladder agent: run {paths.run_id} continues with "
-                  + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in resumed.changes.items()))
+        paths, the_run = _reopen(project, resume, overrides or {}, force=force,
+                                 reconfigure=reconfigure, shown=shown)
     else:
         source = config_source(project, overrides)
         config = source.config()
-        _preflight(config)
-        if not has_head(project.root):
-            raise LadderError(
-                "the repository has no commit yet",
-                where=str(project.root),
-                todo="commit the program first: the run starts from HEAD",
-            )
-        dirty = run_git(project.root, "status", "--porcelain", "--untracked-files=no").strip()
-        if dirty:
-            raise LadderError(
-                "the working tree has uncommitted changes",
-                where=str(project.root),
-                todo="commit or stash them: the run starts from HEAD",
-            )
+        if not preflight(project, config):
+            return EXIT_BAD_INPUT
         protect_non_editable(project, config.editable)
         paths = new_run(project)
-        the_run = open_run(project, paths, config)
+        the_run = open_run(project, paths, config, report=shown.line, progress=shown.update)
     # SIGTERM and Ctrl-C stop it gracefully (interrupt.py); whatever stops it, a run
-    # leaves no worktree behind (its branch stays: --resume).
+    # leaves no worktree behind (its branch stays: --resume), and the live display is
+    # stopped (the terminal given back) before the summary.
     code = 0
     with interrupt.handlers():
-        try:
-            if resume is not None:
-                _resume(project, paths, the_run)
-            else:
-                head = run_git(project.root, "rev-parse", "HEAD").strip()
-                print(f"ladder agent: run {paths.run_id} from {head[:8]} ({config.strategy}, "
-                      f"{config.proposer.kind})")
-                the_run.start(head, source=source.as_dict())
-            _starting_words(the_run)
-            reason = the_run.loop()
-        except interrupt.Interrupted as exc:  # during the baseline or a resume's catch-up
-            reason = the_run.interrupted(exc)
-        finally:
-            the_run.ws.cleanup()
+        with shown:
+            reason = _drive(project, paths, the_run, source, say=shown.line)
         if interrupt.requested():
             code = 128 + interrupt.requested()  # the shell's convention: 130, 143
-    if the_run.history:
-        print(summary(the_run))
-    print(f"ladder agent: stopped: {reason}; records in {project.rel(paths.dir)}/")
+    _finish(project, paths, the_run, reason)
     return code
 
 
-def _resume(project: Project, paths: Any, the_run: Any) -> None:
+def _reopen(project: Project, resume: str, flags: Mapping[str, Any], *, force: bool,
+            reconfigure: bool, shown: Any) -> tuple[Any, Any]:
+    """The paths and the Run of a journaled run, under the configuration it resumes with
+    (refused when its records were tampered with, unless forced)."""
+    from ladder.agent.runs import existing_run
+
+    paths = existing_run(project, resume)
+    problems = tampering(project, paths, torn=False)
+    if problems and not force:
+        raise LadderError(
+            f"run {paths.run_id} was tampered with: {problems[0]}",
+            where=project.rel(paths.journal),
+            todo=f"`ladder agent verify {paths.run_id}` lists every problem; "
+                 "`--resume ... --force` continues anyway",
+        )
+    resumed = _resumed(project, paths, flags, reconfigure=reconfigure, say=shown.line)
+    _budget_preflight(resumed.config)
+    the_run = open_run(project, paths, resumed.config, report=shown.line, progress=shown.update)
+    if resumed.changes:
+        the_run.journal.append("reconfigure", {
+            "source": resumed.source.as_dict() if resumed.source else None,
+            "changes": {k: list(v) for k, v in resumed.changes.items()}})
+        shown.line(f"ladder agent: run {paths.run_id} continues with "
+                   + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in resumed.changes.items()))
+    return paths, the_run
+
+
+def _drive(project: Project, paths: Any, the_run: Any, source: Any, *,
+           say: Callable[[str], None]) -> str:
+    """Start (or resume) the run and loop until it stops; why it stopped."""
+    from ladder.git import run_git
+
+    try:
+        if source is None:
+            _resume(project, paths, the_run, say=say)
+        else:
+            head = run_git(project.root, "rev-parse", "HEAD").strip()
+            config = the_run.config
+            say(f"ladder agent: run {paths.run_id} from {head[:8]} ({config.strategy}, "
+                f"{config.proposer.kind})")
+            the_run.start(head, source=source.as_dict())
+        _starting_words(the_run, say)
+        reason: str = the_run.loop()
+    except interrupt.Interrupted as exc:  # during the baseline or a resume's catch-up
+        reason = the_run.interrupted(exc)
+    finally:
+        the_run.ws.cleanup()
+    return reason
+
+
+def _finish(project: Project, paths: Any, the_run: Any, reason: str) -> None:
+    """The summary and what to do next: printed even with --quiet."""
+    from ladder.commands.agent_summary import next_steps
+
+    if the_run.history:
+        print(summary(the_run))
+    for line in next_steps(the_run, project.root):
+        print(line)
+    print(f"ladder agent: stopped: {reason}; records in {project.rel(paths.dir)}/", flush=True)
+
+
+def preflight(project: Project, config: Any) -> bool:
+    """The pre-flight (preflight.py) before anything is spent: each problem one line on
+    stderr with its fix; False when there is any."""
+    from ladder.agent.preflight import problems_of, static_checks
+
+    found = problems_of(static_checks(project, config))
+    for problem in found:
+        print(f"ladder: error: {problem.line()}", file=sys.stderr)
+    if found:
+        print(f"ladder agent: {len(found)} problem(s) found before the run: nothing was "
+              "started or spent (`ladder agent check` runs these checks alone)")
+    return not found
+
+
+def _resume(project: Project, paths: Any, the_run: Any, *, say: Callable[[str], None]) -> None:
     from ladder.agent import results
 
     the_run.resume()
@@ -139,25 +177,25 @@ def _resume(project: Project, paths: Any, the_run: Any) -> None:
     rows = [results.candidate_row(c, the_run.verdicts[c.iteration], target)
             for c in the_run.history[1:]]  # the decisions, replayed from the journal
     if results.rebuild(paths.results, rows, target):
-        print(f"ladder agent: {project.rel(paths.results)} rebuilt from the journal")
-    print(f"ladder agent: resuming run {paths.run_id} at iteration {the_run.next_iteration}")
+        say(f"ladder agent: {project.rel(paths.results)} rebuilt from the journal")
+    say(f"ladder agent: resuming run {paths.run_id} at iteration {the_run.next_iteration}")
 
 
-def _starting_words(the_run: Any) -> None:
+def _starting_words(the_run: Any, say: Callable[[str], None]) -> None:
     config = the_run.config
     if not config.score:
-        print(f"ladder agent: {SELF_REPORTED.format(name=config.target.name)}")
+        say(f"ladder agent: {SELF_REPORTED.format(name=config.target.name)}")
     learner = the_run.parts.learner
     if learner is not None:
         start = learner.summary()
-        print(f"ladder agent: starts with {start['skills_active']} active skill(s) of "
-              f"{start['skills_loaded']} in .ladder/skills and the lessons earlier runs taught")
+        say(f"ladder agent: starts with {start['skills_active']} active skill(s) of "
+            f"{start['skills_loaded']} in .ladder/skills and the lessons earlier runs taught")
     elif not config.learn:
-        print("ladder agent: learning off (learn = false): no skill read or written, no lesson taught")
+        say("ladder agent: learning off (learn = false): no skill read or written, no lesson taught")
 
 
 def _resumed(project: Project, paths: Any, flags: Mapping[str, Any], *,
-             reconfigure: bool) -> Any:
+             reconfigure: bool, say: Callable[[str], None] = print) -> Any:
     """The configuration run `paths` resumes under (pinned.py): the journaled one, with
     the flags given now; an older journal without one resumes under today's."""
     from ladder.agent.config import config_source
@@ -180,16 +218,17 @@ def _resumed(project: Project, paths: Any, flags: Mapping[str, Any], *,
     if pinned is None:
         if isinstance(now, LadderError):
             raise now
-        print(f"ladder agent: run {paths.run_id} has no journaled configuration (an older "
-              "ladder started it): it resumes under today's")
+        say(f"ladder agent: run {paths.run_id} has no journaled configuration (an older "
+            "ladder started it): it resumes under today's")
         return Resumed(now.config(), None, {})
     started = any(r.get("kind") == "baseline" for r in records)
     return resume_config(paths.run_id, pinned, now, flags, reconfigure=reconfigure,
                          started=started)
 
 
-def _preflight(config: Any) -> None:
-    """Refuse, before anything is spent, a configuration under which nothing can be kept."""
+def _budget_preflight(config: Any) -> None:
+    """Refuse, before a resume spends anything, a configuration under which nothing can
+    be kept (a new run gets the whole pre-flight)."""
     from ladder.agent import budget
     from ladder.agent.decisions import make_decision
 
@@ -208,13 +247,21 @@ def _parts(project: Project, run_id: str, config: Any, *, learn: bool) -> Any:
     return parts
 
 
-def protect_non_editable(project: Project, editable: Any) -> None:
+def protect_non_editable(project: Project, editable: Any, *,
+                         say: Callable[[str], None] = print) -> None:
     """Generate (or update) the level-5 lesson protecting every non-editable file, and
     commit it: the hooks in the run's worktrees read the lessons of the commit they
-    check, so the lesson must be in HEAD before the run starts."""
+    check, so the lesson must be in HEAD before the run starts. Said before it is done
+    (even with --quiet): a run once committed onto the user's branch without a word
+    (issue 14); `ladder agent check` says it ahead."""
     from ladder.agent import editable as guard
     from ladder.git import run_git
 
+    if guard.up_to_date(project, editable):
+        return
+    say(f"ladder agent: committing onto {current_branch(project)} the generated lesson "
+        f"{guard.LESSON_ID} first (level 5: the agent's commits may change only "
+        f"{', '.join(editable)}; the run's worktrees check out HEAD, so it must be committed)")
     written = guard.ensure(project, editable)
     if not written:
         return
@@ -229,67 +276,16 @@ def protect_non_editable(project: Project, editable: Any) -> None:
             f"could not commit the generated lesson {guard.LESSON_ID}: "
             f"{(proc.stdout + proc.stderr).strip().splitlines()[-1:] or proc.returncode}",
             where=str(project.root), todo="commit .ladder/lessons and the regenerated files, then rerun")
-    print(f"ladder agent: generated lesson {guard.LESSON_ID} (level 5) and committed it")
+    sha = run_git(project.root, "rev-parse", "--short", "HEAD").strip()
+    say(f"ladder agent: committed {sha} ({', '.join(rels)}); `git revert {sha}` undoes it")
 
 
-SELF_REPORTED = ("{name} is a self-reported metric: the candidate can forge it; configure "
-                 "`score` (a protected scorer, see docs/agent.md)")
+def current_branch(project: Project) -> str:
+    """The user's branch in words ("branch main", or "the detached HEAD")."""
+    from ladder.git import run_git
 
-
-def summary(the_run: Any) -> str:
-    from ladder.agent.loop import best
-
-    t = the_run.tally
-    blocked = ", ".join(f"{k} {v}" for k, v in sorted(t.blocked.items())) or "none"
-    base = the_run.history[0]
-    top = best(the_run.history, the_run.config)
-    name = the_run.config.target.name
-    line = (
-        f"iterations {t.iterations}: blocked {sum(t.blocked.values())} ({blocked}), "
-        f"evaluated {t.evaluated}, kept {t.kept}, discarded {t.discarded}, crashed {t.crashed}"
-        + (f", quarantined {t.quarantined} (awaiting review: `ladder agent review "
-           f"{the_run.run_id}`)" if t.quarantined else "")
-        + (f", tampered {t.tampered} (evaluations that reached outside their tree: "
-           "`ladder agent explain`)" if t.tampered else "")
-    )
-    budget = the_run.config.evaluations
-    line += f"\nevaluations {t.evaluations}" + (f" of a budget of {budget}" if budget else "")
-    for guard, count in sorted(t.refused_by_guard.items()):
-        line += f"\nsignificant but refused by guard {guard}: {count}"
-    revalidated = getattr(the_run, "revalidations", None)
-    last = revalidated[-1] if revalidated else None
-    if last is not None and isinstance(last.get("baseline_mean"), (int, float)) \
-            and isinstance(last.get("delta"), (int, float)):
-        # Both measured on the same fresh seeds: the honest comparison.
-        b = float(last["baseline_mean"])
-        v = b + float(last["delta"])
-        flag = "" if last.get("replicated") else " - NOT replicated: treat the gain as noise"
-        line += (f"\nbest {name} {v:.6g} vs baseline {b:.6g} on the same fresh seeds: "
-                 f"{last.get('headline', '')}, commit {str(last.get('commit', ''))[:8]}{flag}")
-    elif name in base.metrics and name in top.metrics:
-        b, v = base.metrics[name], top.metrics[name]
-        rel = (v - b) / abs(b) * 100 if b else 0.0
-        line += f"\nbest {name} {v:.6g} vs baseline {b:.6g} ({rel:+.1f}%), commit {top.commit[:8] or '-'}"
-    if not the_run.config.score:
-        line += f"\n{SELF_REPORTED.format(name=name)}"
-    learner = getattr(the_run.parts, "learner", None)
-    if learner is not None:
-        got = learner.summary()
-        line += (f"\nlearned: skills created {len(got['created'])}, updated {len(got['updated'])}, "
-                 f"deprecated {len(got['deprecated'])}; lessons taught {len(got['lessons_taught'])}"
-                 + (f", tightened {len(got['lessons_tightened'])}" if got["lessons_tightened"] else "")
-                 + f"; evaluations saved by taught lessons {got['evaluations_saved']}")
-        if any(got[k] for k in ("created", "updated", "deprecated", "lessons_taught",
-                                "lessons_tightened")):
-            # Written to the working tree, not committed: the next run reads them either
-            # way, but only a commit shares them with the team.
-            line += ("\nlearned: written to .ladder/skills/ and .ladder/lessons/, not committed: "
-                     "review and commit them (git add .ladder && git commit) to keep them")
-    if getattr(the_run, "converged_reason", ""):
-        line += f"\n{the_run.converged_reason}"
-    if the_run.decision.unverified:
-        line += f"\n({the_run.decision.name} decisions: single seed, keep if better: UNVERIFIED)"
-    return line
+    name = run_git(project.root, "symbolic-ref", "-q", "--short", "HEAD", check=False).strip()
+    return f"branch {name}" if name else "the detached HEAD"
 
 
 def status(project: Project, *, run_id: str | None = None, fmt: str = "text") -> int:
@@ -329,6 +325,10 @@ def status(project: Project, *, run_id: str | None = None, fmt: str = "text") ->
               f"`ladder agent verify {paths.run_id}` lists them): {problems[0][:200]}")
     if the_run.history:
         print(summary(the_run))
+    from ladder.commands.agent_summary import next_steps
+
+    for line in next_steps(the_run, project.root):
+        print(line)
     return 0
 
 

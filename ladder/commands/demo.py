@@ -29,14 +29,16 @@ _ENV = {
 
 
 class _Story:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, quiet: bool = False) -> None:
         self.root = root
+        self.quiet = quiet  # the steps run without a word (`--quiet`)
         bindir = str(Path(sys.executable).parent)
         self.env = {**os.environ, **_ENV, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
 
     def sh(
         self, *cmd: str, expect: int | None = 0, show: bool = True
     ) -> subprocess.CompletedProcess[str]:
+        show = show and not self.quiet
         if show:
             print(f"\n$ {' '.join(_quote(c) for c in cmd)}", flush=True)
         argv = [sys.executable, "-m", "ladder", *cmd[1:]] if cmd[0] == "ladder" else list(cmd)
@@ -134,6 +136,7 @@ def run(
     workers: int = 2,
     seeds: int = 6,
     seed: int = 0,
+    quiet: bool = False,
 ) -> int:
     import importlib.util
 
@@ -144,10 +147,11 @@ def run(
         )
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="ladder-demo-"))
     root.mkdir(parents=True, exist_ok=True)
-    story = _Story(root)
-    print(_biases(), flush=True)
+    story = _Story(root, quiet=quiet)
+    say = _Say(quiet)
+    say(_biases())
     if _is_demo(root):
-        _carry_over(story)
+        _carry_over(story, say)
     elif any(root.iterdir()):
         raise LadderError(
             "the demo directory is neither empty nor an earlier demo",
@@ -157,28 +161,33 @@ def run(
     else:
         _setup(
             story,
+            say,
             AGENT_TOML.format(
                 python=sys.executable, budget=_budget_lines(evaluations, iterations),
                 workers=workers, seeds=seeds, seed=seed, weights=_weights(),
             ),
         )
-    print(
-        "\n--- the loop: mutate train.py (and, being careless, evaluate.py), commit through the "
-        "hooks, evaluate paired seeds, keep what is better",
-        flush=True,
-    )
+    say("\n--- the loop: mutate train.py (and, being careless, evaluate.py), commit through the "
+        "hooks, evaluate paired seeds, keep what is better (live progress below it on a "
+        "terminal; the baseline and its calibration come first)")
     # The options override the configuration, so a second demo in the same directory
     # follows them too.
     budget = ["--evaluations", str(evaluations), "--workers", str(workers), "--seeds", str(seeds),
-              "--seed", str(seed), *(["--iterations", str(iterations)] if iterations else [])]
+              "--seed", str(seed), *(["--iterations", str(iterations)] if iterations else []),
+              *(["--quiet"] if quiet else [])]
+    # The run's own output goes straight to this terminal: its live progress needs one.
     proc = subprocess.run([sys.executable, "-m", "ladder", "agent", "run", *budget], cwd=root,
                           env=story.env)
+    story.quiet = False  # what follows the run is its result: shown even with --quiet
     if proc.returncode != 0:
         raise LadderError(
             f"the agent run exited {proc.returncode}",
             where=str(root),
             todo="the output above says why",
         )
+    # The run's report: the headline gain with its interval and the progress chart,
+    # what a person looks at rather than reads (issue 14).
+    story.sh("ladder", "agent", "report")
     print(
         f"\nladder demo: the repository, its lessons and the run's records (.ladder/runs/) "
         f"are in {root}"
@@ -192,24 +201,33 @@ def _is_demo(root: Path) -> bool:
     return all((root / p).exists() for p in (".git", ".ladder/agent.toml", "train.py", "evaluate.py"))
 
 
-def _carry_over(s: _Story) -> None:
+class _Say:
+    """The demo's own words, flushed (a pipe would hold them back for minutes), or
+    nothing with --quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __call__(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+
+def _carry_over(s: _Story, say: _Say) -> None:
     """A second demo in the same directory starts where the first stopped: commit the
     skills and lessons the earlier runs left, so this run (and its worktrees) has them."""
-    print("ladder demo: an earlier demo lives here; this run starts with what it learned", flush=True)
+    say("ladder demo: an earlier demo lives here; this run starts with what it learned")
     s.sh("git", "add", "-A", "--", ".ladder", "LESSONS.md", "AGENTS.md", show=False)
     staged = s.sh("git", "diff", "--cached", "--name-only", show=False).stdout.split()
     if staged:
         s.sh("git", "commit", "-q", "-m", "skills and lessons learned by earlier demo runs", show=False)
-        print(f"  committed what earlier runs learned: {', '.join(staged)}")
+        say(f"  committed what earlier runs learned: {', '.join(staged)}")
     s.sh("ladder", "skills", "list")
     s.sh("ladder", "list")
 
 
-def _setup(s: _Story, agent_toml: str) -> None:
-    print(
-        "ladder demo: a small torch training program, its evaluator, two lessons at level 5",
-        flush=True,
-    )
+def _setup(s: _Story, say: _Say, agent_toml: str) -> None:
+    say("ladder demo: a small torch training program, its evaluator, two lessons at level 5")
     s.sh("git", "init", "-q", "-b", "main", show=False)
     target = Path(__file__).resolve().parents[1] / "demo_target"
     for name in ("train.py", "evaluate.py", "score.py"):

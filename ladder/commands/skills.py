@@ -37,12 +37,14 @@ def list_(project: Project, fmt: str = "table", *, status: str | None = None,
     if not skills:
         print("no skills yet: `ladder agent run` deposits one for every verified keep")
         return 0
-    width = max(len(s.id) for s in skills)
+    width = max(len("id"), *(len(s.id) for s in skills))
+    # Column headers: "v3   2/5" meant nothing to a first reader (issue 14).
+    print(f"{'id':<{width}}  {'version':<7}  {'verified/applied':<16}  title")
     for s in skills:
         u = s.usage
         state = "" if s.active else f"  [deprecated: {s.reason[:60]}]"
-        print(f"{s.id:<{width}}  v{s.version:<3} {u.successes:>3}/{u.applications:<3} "
-              f"{s.title}{state}")
+        print(f"{s.id:<{width}}  {'v' + str(s.version):<7}  "
+              f"{str(u.successes) + '/' + str(u.applications):<16}  {s.title}{state}")
     return 0
 
 
