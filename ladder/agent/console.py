@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ladder.agent.proposers.common import printable
@@ -116,3 +117,33 @@ def _why_not(verdict: Verdict) -> str:
             and isinstance(alpha, (int, float)) and effect > 0:
         return f"; not significant (p={p:.3g} > alpha {alpha:.3g})"
     return ""
+
+
+@dataclass
+class Repeats:
+    """Consecutive refusals in the same words become one line: on a small program a
+    proposer with nothing new said "no untried mutation found" 51 times in a row."""
+
+    words: str = ""
+    first: int = 0
+    last: int = 0
+
+    def add(self, iteration: int, line: str, status: str) -> list[str]:
+        """The lines to print for this decision's `line` (none when it repeats)."""
+        words = line.split(None, 1)[1] if status == "blocked" and " " in line else ""
+        if words and words == self.words:
+            self.last = iteration
+            return []
+        out = self.flush()
+        self.words, self.first, self.last = words, iteration, iteration
+        return [*out, line]
+
+    def flush(self) -> list[str]:
+        """The line that closes a run of repeats ([] when there is none)."""
+        first, last, words = self.first, self.last, self.words
+        self.words, self.first, self.last = "", 0, 0
+        if last <= first:
+            return []
+        if last == first + 1:  # one repeat: the line itself says it best
+            return [f"#{last:<4} {words}"]
+        return [f"#{first + 1}-#{last}  the same again ({last - first} more)"]

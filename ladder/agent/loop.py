@@ -23,7 +23,7 @@ from typing import Any
 from ladder.agent import interrupt
 from ladder.agent.budget import Budget
 from ladder.agent.config import AgentConfig
-from ladder.agent.console import candidate_line, clip, hook_reason
+from ladder.agent.console import Repeats, candidate_line, clip, hook_reason
 from ladder.agent.live import Snapshot
 from ladder.agent.proposers.common import printable
 from ladder.agent.records import (
@@ -118,7 +118,8 @@ class Run:
         self.ws = workspace
         self.journal = journal
         self.rules = rules
-        self.report = report
+        self._emit = report
+        self._repeats = Repeats()  # consecutive refusals in the same words: one line
         self.on_result = on_result
         # Live progress (live.py): what runs now, the budget, the best, the counts.
         self.progress = progress
@@ -258,6 +259,11 @@ class Run:
         if calibrate and not self.calibrated and self.history and self.decision.calibration_seeds:
             self._calibrate(self.history[0].commit)
 
+    def report(self, line: str) -> None:
+        """Print a line (closing any run of repeated refusals first)."""
+        for text in [*self._repeats.flush(), line]:
+            self._emit(text)
+
     def loop(self) -> str:
         """Iterate until a budget ends, the search converges or a SIGTERM/SIGINT asks
         it to stop (interrupt.py: the iteration in flight stays pending for --resume);
@@ -275,6 +281,8 @@ class Run:
                 self.revalidate("final")
         except interrupt.Interrupted as exc:
             return self.interrupted(exc)
+        for line in self._repeats.flush():
+            self._emit(line)
         self._stop(reason)
         return reason
 
@@ -808,7 +816,9 @@ class Run:
         self.history.append(cand)
         self.verdicts[it] = verdict
         self.tally.count(verdict)
-        self.report(candidate_line(cand, verdict, self.config.target.name))
+        for line in self._repeats.add(it, candidate_line(cand, verdict, self.config.target.name),
+                                      verdict.status):
+            self._emit(line)
         self._notify()
         if self.on_result is not None:
             self.on_result(cand, verdict)

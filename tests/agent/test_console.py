@@ -154,3 +154,23 @@ def test_learned_counts_agree_with_the_lines_the_run_printed() -> None:
     got = {"lessons_taught": [], "evaluations_saved": 0}
     words = learned_words(got, records)
     assert "skills created 1, updated 1 (8 times), deprecated 0" in words
+
+
+def test_consecutive_refusals_in_the_same_words_are_one_line() -> None:
+    from ladder.agent.console import Repeats
+
+    repeats = Repeats()
+    same = "blocked    no untried mutation found in 128 draws"
+    out: list[str] = []
+    out += repeats.add(22, "#22   discard    x", "discard")
+    for it in range(23, 75):
+        out += repeats.add(it, f"#{it:<4} {same}", "blocked")
+    out += repeats.add(75, "#75   keep       y", "keep")
+    out += repeats.flush()
+    assert out == ["#22   discard    x", f"#23   {same}", "#24-#74  the same again (51 more)",
+                   "#75   keep       y"]
+    assert repeats.add(76, "#76   blocked    a", "blocked") == ["#76   blocked    a"]
+    assert repeats.add(77, "#77   blocked    b", "blocked") == ["#77   blocked    b"]  # other words
+    assert repeats.add(78, "#78   blocked    b", "blocked") == []
+    assert repeats.flush() == ["#78   blocked    b"]  # a single repeat is printed as it was
+    assert repeats.flush() == []
