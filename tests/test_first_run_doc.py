@@ -89,3 +89,13 @@ def test_following_the_page_gives_a_useful_first_run(tmp_path: Path) -> None:
     assert git("merge-base", "--is-ancestor", f"ladder/{run_id}", "HEAD").returncode == 0
     assert "what the first agent run learned" in git("log", "--format=%s").stdout
     assert re.search(r"evaluations saved by taught lessons \d+", second)
+    # A third run, after committing what the second learned as its summary asks: every
+    # crashing site has now failed twice, and its repeat is refused by git, unevaluated.
+    assert git("add", ".ladder", "AGENTS.md", "LESSONS.md").returncode == 0
+    git("commit", "-qm", "what the second run learned")
+    third = subprocess.run(["ladder", "agent", "run"], cwd=root, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert re.search(r"^#\d+ +blocked .*refused by the hooks: learned-", third.stdout, re.MULTILINE)
+    saved = re.search(r"evaluations saved by taught lessons (\d+)", third.stdout)
+    assert saved and int(saved.group(1)) >= 1, third.stdout[-2000:]
