@@ -38,7 +38,7 @@ from ladder.globs import matches
 from ladder.lesson import Lesson
 from ladder.rules.base import CheckRequest
 from ladder.rules.nesting import too_deep
-from ladder.rules.templates._check import foreign_encoding, may_contain
+from ladder.rules.templates._check import foreign_encoding, may_contain, searchable
 
 if TYPE_CHECKING:
     from ladder.rules.cache import FindingsCache
@@ -79,8 +79,9 @@ class Compiled:
     needles: tuple[str, ...] | None = None
     key: Mapping[str, Any] | None = None  # what decides its findings (None: not cacheable)
 
-    def may_fire(self, source: str) -> bool:
-        return self.needles is None or may_contain(source, self.needles)
+    def may_fire(self, text: str) -> bool:
+        """Could it fire on a file whose `searchable` text is `text`?"""
+        return self.needles is None or may_contain(text, self.needles)
 
 
 class _Crash(Exception):
@@ -399,7 +400,8 @@ def check_file(request: CheckRequest, path: str, compiled: Sequence[Compiled]) -
         if problem:
             return [Finding(PARSE_ERROR, c.lesson.id, path, 1, 1, f"cannot check this file: {problem}")
                     for c in compiled]
-    compiled = [c for c in compiled if c.may_fire(source)]
+    text = searchable(source)
+    compiled = [c for c in compiled if c.may_fire(text)]
     if not compiled:
         return []
     deep = too_deep(source) if request.agent else ""  # the loop's own process: no segfault
@@ -420,7 +422,8 @@ def _would_parse(request: CheckRequest, path: str, applicable: Sequence[Compiled
         source, problem = _declared_text(request, path)
         if problem:
             return False  # refused as unreadable, never parsed
-    return any(c.may_fire(source) for c in applicable)
+    text = searchable(source)
+    return any(c.may_fire(text) for c in applicable)
 
 
 def _declared_text(request: CheckRequest, path: str) -> tuple[str, str]:

@@ -97,14 +97,19 @@ def foreign_encoding(source: str) -> bool:
     return found is not None and found.group(1).lower().replace("_", "-") not in _UTF8
 
 
-def may_contain(source: str, needles: Sequence[str]) -> bool:
-    """Could a rule that needs one of `needles` (identifiers) fire in `source`?
+def searchable(source: str) -> str:
+    """`source` as the needle search must see it: non-ASCII text NFKC-normalized, as
+    Python's tokenizer normalizes identifiers (computed once per file, not per rule)."""
+    return ident(source)
+
+
+def may_contain(text: str, needles: Sequence[str]) -> bool:
+    """Could a rule that needs one of `needles` (identifiers) fire in a file whose
+    `searchable` text is `text`?
 
     A sound prefilter: a rule about `eval` cannot fire on a file where the identifier
-    never occurs, whatever the file's syntax. Non-ASCII source is normalized first, as
-    Python's tokenizer normalizes identifiers; `source` is the text as Python reads it
+    never occurs, whatever the file's syntax. The text is the file as Python reads it
     (the engine decodes a declared foreign encoding first)."""
-    text = source if source.isascii() else unicodedata.normalize("NFKC", source)
     return any(needle in text for needle in needles)
 
 
