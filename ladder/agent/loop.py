@@ -353,7 +353,7 @@ class Run:
         tree = self.ws.checkout(PARENT_SLOT, sha)
         n = max(1, self.decision.calibration_seeds)
         if self.config.shares_parent:
-            seeds = self._parent_seeds(0, n)
+            seeds = self._parent_seeds(range(n))
             head = f"parent/{sha}" if tag == "baseline" else f"it0/{tag}"
         else:
             seeds, head = self._seeds(0, n), f"it0/{tag}"
@@ -536,17 +536,19 @@ class Run:
         the parent (or of use to the candidates after it)."""
         self.phase = f"iteration {it}: re-check on fresh seeds"
         plan = self.decision.recheck_plan(flagged, self.parts.executor.slots)
+        indices: list[int] | None = None
         if self.config.shares_parent:
-            seeds = self._parent_seeds(used, plan.cap)
-            parent_key, first = f"parent/{parent}", used
+            indices = self._parent_walk(it, parent, used, plan.cap)
+            seeds = self._parent_seeds(indices)
+            parent_key = f"parent/{parent}"
         else:
             seeds = [derive_seed(self.config.seed, self.run_id, it, "recheck", k)
                      for k in range(plan.cap)]
-            parent_key, first = f"it{it}/recheck-parent", 0
+            parent_key = f"it{it}/recheck-parent"
 
         def look(n: int) -> Verdict | int:
             jobs = self._pair_jobs(parent_key, f"it{it}/recheck-candidate", parent_tree, tree,
-                                   seeds[:n], first=first)
+                                   seeds[:n], indices)
             missing = sum(1 for j in jobs if j.key not in self.evals)
             affordable = not missing or self.budget.affords(self.tally.evaluations, missing)
             results = self._evaluate(it, jobs) if affordable else []
@@ -600,10 +602,12 @@ class Run:
         decision has its answer; every look is journaled, so a resumed run re-evaluates
         nothing."""
         plan = self._plan(it)
+        indices: list[int] | None = None
         if self.config.shares_parent:
             # The parent's own seeds, evaluated once and shared by every candidate
             # compared with it: a look costs the candidate's evaluations only.
-            seeds = self._parent_seeds(0, plan.cap)
+            indices = self._parent_walk(it, parent, 0, plan.cap)
+            seeds = self._parent_seeds(indices)
             parent_key = f"parent/{parent}"
         else:
             seeds = self._seeds(it, plan.cap)
@@ -612,7 +616,7 @@ class Run:
 
         def look(n: int) -> Verdict | int:
             jobs = self._pair_jobs(parent_key, f"it{it}/candidate", parent_tree, tree,
-                                   seeds[:n])
+                                   seeds[:n], indices)
             results = self._evaluate(it, jobs)
             seen[:] = [results[0::2], results[1::2]]
             return self.decision.judge(seen[0], seen[1], self.history, plan)
@@ -622,15 +626,16 @@ class Run:
 
     def _pair_jobs(
         self, parent: str, candidate: str, parent_tree: Path, tree: Path, seeds: Sequence[int],
-        first: int = 0,
+        indices: Sequence[int] | None = None,
     ) -> list[EvalJob]:
         """Parent and candidate on each seed, the two jobs of a seed adjacent: with two
         slots they run side by side under the same machine load (paired wall time).
-        `first`: the index of `seeds[0]` in the parent's seed sequence (its keys)."""
+        `indices`: each seed's place in the parents' sequence (their result keys)."""
         kept = self._kept_at(parent.removeprefix("parent/")) if parent.startswith("parent/") \
             else None
         jobs: list[EvalJob] = []
-        for k, seed in enumerate(seeds, start=first):
+        places = indices[:len(seeds)] if indices is not None else range(len(seeds))
+        for k, seed in zip(places, seeds, strict=True):
             jobs.append(self._job(self._parent_key(parent, kept, k), parent_tree, seed))
             jobs.append(self._job(f"{candidate}/s{k}", tree, seed))
         return jobs
@@ -831,12 +836,44 @@ class Run:
 
     # --- evaluation ----------------------------------------------------------------
 
-    def _parent_seeds(self, start: int, n: int) -> list[int]:
-        """Seeds `start`.. of the parents' sequence (a parent's results on them are
+    def _parent_seeds(self, indices: Sequence[int]) -> list[int]:
+        """The parents' sequence of seeds at `indices` (a parent's results on them are
         shared by its candidates). Every parent has the same sequence, so a kept
         candidate, evaluated on its parent's seeds, already has results on its own."""
-        return [derive_seed(self.config.seed, self.run_id, "parent", k)
-                for k in range(start, start + n)]
+        return [derive_seed(self.config.seed, self.run_id, "parent", k) for k in indices]
+
+    def _parent_walk(self, it: int, parent: str, start: int, n: int) -> list[int]:
+        """Steps `start`.. of iteration `it`'s walk through the parents' seeds: the seeds
+        `parent` already has results on (its own), rotated by the iteration, then the
+        others in order (further looks, a re-check's fresh seeds). Why rotate: a parent's
+        result on a seed is shared by all its candidates, so were every decision to look
+        first at the same seed, one lucky parent result would hide every real gain of
+        its candidates at their first look (an unlucky one would flatter them all);
+        rotated, it is the first comparison of one candidate in as many as the parent
+        has seeds, at no extra evaluation."""
+        own = self._own_seeds(parent)
+        turn = it % len(own)  # crude's parents have one seed: it never turns
+        walk = own[turn:] + own[:turn]
+        taken = set(own)
+        k = 0
+        while len(walk) < start + n:
+            if k not in taken:
+                walk.append(k)
+            k += 1
+        return walk[start:start + n]
+
+    def _own_seeds(self, sha: str) -> list[int]:
+        """The indices (in the parents' sequence) of the seeds commit `sha` was evaluated
+        on before it became a parent: the baseline's calibration seeds, or a kept
+        candidate's own from its decision and re-check. Fixed once the commit is kept, so
+        a resumed decision walks the same seeds."""
+        kept = self._kept_at(sha)
+        if kept is None:
+            return list(range(max(1, self.decision.calibration_seeds)))
+        heads = (f"it{kept}/candidate/s", f"it{kept}/recheck-candidate/s")
+        own = sorted({int(key[len(h):]) for key in self.evals for h in heads
+                      if key.startswith(h) and key[len(h):].isdigit()})
+        return own or [0]
 
     def _kept_at(self, sha: str) -> int | None:
         """The iteration that kept commit `sha` (None: the baseline, or not kept)."""

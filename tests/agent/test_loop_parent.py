@@ -66,8 +66,35 @@ def test_a_kept_candidate_serves_as_a_parent_with_its_own_results(tmp_path: Path
     assert world.count - before == 1  # the loser's one seed; the parent's is its keep's
     kept = run.history[1].commit
     assert not _keys(run.evals, f"parent/{kept}/")
-    parent_s0 = next(k for k in used if k.endswith("/s0"))
-    assert run.evals["it2/candidate/s0"].seed == run.evals[parent_s0].seed
+    own = {key.rsplit("/", 1)[1]: run.evals[key].seed for key in used}
+    (looked,) = _keys(run.evals, "it2/candidate/")
+    assert run.evals[looked].seed == own[looked.rsplit("/", 1)[1]]
+
+
+def test_a_parents_candidates_start_at_different_seeds_at_no_extra_cost(tmp_path: Path) -> None:
+    # a parent's result on a seed is shared by its candidates: were every first look on
+    # the same seed, one lucky parent result would hide every real gain after it
+    world = World()
+    run, ws, _ = loop_run(tmp_path, [LOSER], world=world)
+    started(run, ws)
+    own = run.decision.calibration_seeds
+    before = world.count
+    for it in range(1, own + 1):
+        assert run.iterate(it).status == "discard"
+    assert world.count - before == own  # the candidates' seeds only
+    firsts = {key.rsplit("/", 1)[1] for it in range(1, own + 1)
+              for key in _keys(run.evals, f"it{it}/candidate/")}
+    assert firsts == {f"s{k}" for k in range(own)}
+
+
+def test_crude_meets_the_parents_first_result_every_time(tmp_path: Path) -> None:
+    # autoresearch's rule: the parent's one measured value is what every candidate beats
+    run, ws, _ = loop_run(tmp_path, [LOSER], config=with_settings(decision="crude"))
+    started(run, ws)
+    for it in (1, 2, 3):
+        run.iterate(it)
+    firsts = {key for it in (1, 2, 3) for key in _keys(run.evals, f"it{it}/candidate/")}
+    assert firsts == {"it1/candidate/s0", "it2/candidate/s0", "it3/candidate/s0"}
 
 
 def test_a_kept_parent_is_evaluated_on_the_seeds_its_decision_did_not_use(
@@ -152,9 +179,9 @@ def test_a_recheck_uses_the_parents_next_seeds(tmp_path: Path) -> None:
     rechecked = _keys(run.evals, "it11/recheck-candidate/")
     assert rechecked and not _keys(run.evals, "it11/recheck-parent/")
     decided = {run.evals[k].seed for k in _keys(run.evals, "it11/candidate/")}
+    assert len(_keys(run.evals, "it11/candidate/")) == used
     for key in rechecked:
         k = int(key.rsplit("/s", 1)[1])
-        assert k >= used
         fresh = run.evals[key]
         assert fresh.seed == run.evals[f"parent/{base}/s{k}"].seed
         assert fresh.seed not in decided
