@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,42 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ladder.lesson import Lesson, Rule
 from ladder.project import Project
 from ladder.store import save_lesson
+from testing.code import python_file
 from testing.fixtures import git, make_repo, set_git_env, write
 
 SEMGREP_FLAGS = ["--experimental", "--metrics=off", "--disable-version-check", "--json", "--quiet"]
 SEMGREP_PATTERNS = ["eval(...)", "exec(...)", "os.system(...)", "pickle.loads(...)", "yaml.load(...)"]
-
-
-def python_file(seed: int) -> str:
-    """~500 lines of ordinary code that none of the rules flag."""
-    blocks = [f'"""Module {seed}."""\n\nimport math\nimport json\n\nSCALE_{seed} = {seed}.5\n']
-    for i in range(24):
-        blocks.append(textwrap.dedent(f'''
-            class Model{seed}_{i}:
-                """A small model."""
-
-                def __init__(self, width: int = {i + 1}) -> None:
-                    self.width = width
-                    self.weights = [math.sin(k * {i + 1}) for k in range(width)]
-
-                def forward(self, xs: list[float]) -> list[float]:
-                    out = []
-                    for x, w in zip(xs, self.weights):
-                        out.append(max(0.0, x * w + {i}.0))
-                    return out
-
-                def describe(self) -> str:
-                    return json.dumps({{"width": self.width, "seed": {seed}}})
-
-
-            def helper_{seed}_{i}(values: list[float]) -> float:
-                total = 0.0
-                for v in values:
-                    if v > 0:
-                        total += v ** 0.5
-                return total / max(len(values), 1)
-        '''))
-    return "".join(blocks)
 
 
 def libcst_lessons() -> list[Lesson]:

@@ -32,7 +32,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ladder.lesson import Lesson, Rule
 from ladder.project import Project
 from ladder.store import save_lesson
+from testing.code import python_file
 from testing.fixtures import git, make_repo, set_git_env, write
 
 SEMGREP_FLAGS = ["--metrics=off", "--disable-version-check", "--json", "--quiet"]
@@ -58,46 +58,6 @@ repos:
 """
 
 
-def block(rng: random.Random, seed: int, i: int) -> str:
-    """~20 lines of ordinary code; now and then it mentions what the rules look for."""
-    extra = ""
-    roll = rng.random()
-    if roll < 0.04:
-        extra = "\n    def describe(self) -> str:\n        return json.dumps({'w': self.width})\n"
-    elif roll < 0.08:
-        extra = "\n    def evaluate(self, xs: list[float]) -> float:\n        return sum(self.forward(xs))\n"
-    return textwrap.dedent(f'''
-
-        class Model{seed}_{i}:
-            """A small model."""
-
-            def __init__(self, width: int = {i + 1}) -> None:
-                self.width = width
-                self.weights = [math.sin(k * {i + 1}) for k in range(width)]
-
-            def forward(self, xs: list[float]) -> list[float]:
-                out = []
-                for x, w in zip(xs, self.weights):
-                    out.append(max(0.0, x * w + {i}.0))
-                return out
-        ''') + extra + textwrap.dedent(f'''
-
-        def helper_{seed}_{i}(values: list[float]) -> float:
-            total = 0.0
-            for v in values:
-                if v > 0:
-                    total += v ** 0.5
-            return total / max(len(values), 1)
-        ''')
-
-
-def python_file(rng: random.Random, seed: int, blocks: int) -> str:
-    head = f'"""Module {seed}."""\n\nimport json\nimport math\n'
-    if rng.random() < 0.05:
-        head += "\nLIMIT = 64\n"
-    return head + "".join(block(rng, seed, i) for i in range(blocks))
-
-
 def tree(count: int, seed: int = 0) -> dict[str, str]:
     """`count` Python files in nested packages, sizes spread like a real repository's."""
     rng = random.Random(seed)
@@ -108,7 +68,7 @@ def tree(count: int, seed: int = 0) -> dict[str, str]:
         sub = f"sub_{rng.randrange(12)}"
         name = f"mod_{n}.py" if rng.random() > 0.01 else f"odd name {n} é.py"
         blocks = max(2, min(80, int(rng.lognormvariate(2.3, 0.7))))  # median ~10 (~250 lines)
-        files[f"{top}/{sub}/{name}"] = python_file(rng, n, blocks)
+        files[f"{top}/{sub}/{name}"] = python_file(n, blocks, rng)
     return files
 
 
@@ -164,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     py = sorted(f for f in files if f.endswith(".py"))
     lines = sum(files[f].count("\n") for f in py)
     one = "src/core/staged_500.py"
-    files[one] = python_file(random.Random(1), 99999, 20)
+    files[one] = python_file(99999, 20, random.Random(1))
     samples: dict[str, list[float]] = {}
 
     def sample(key: str, value: float) -> None:
