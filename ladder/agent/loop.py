@@ -29,6 +29,7 @@ from ladder.agent.proposers.common import printable
 from ladder.agent.records import (
     Attempt,
     Candidate,
+    CommitOutcome,
     Decision,
     EvalJob,
     EvalResult,
@@ -448,15 +449,7 @@ class Run:
             self.ws.sandbox = self._sandbox[0].name  # the hooks of its commit run confined
             outcome = self.ws.commit(tree, self._message(it, proposal.description))
             if not outcome.ok:
-                lessons = list(outcome.blocked_by)
-                # The hook's own words (the lesson and its message), not "see output":
-                # the real reason was only inside the journal (issue 14).
-                # (A finding names a file the proposer chose: printable before it is kept.)
-                said = outcome.reason or ", ".join(lessons) or hook_reason(outcome.output)
-                why = f"refused by the hooks: {clip(said, 1000)}"
-                return self._decided(
-                    it, selection, proposal, blocked_verdict("hook", why, lessons, outcome.output)
-                )
+                return self._decided(it, selection, proposal, refused_by_hooks(outcome))
             sha = outcome.sha
             self.journal.append("commit", {"iteration": it, "sha": sha, "parent": parent.commit})
         else:
@@ -1037,6 +1030,16 @@ def _event_words(data: Mapping[str, Any]) -> str:
     what = data.get("action") or data.get("event") or ""
     name = data.get("id") or data.get("skill") or data.get("lesson") or ""
     return " ".join(str(x) for x in (what, name) if x) or str(dict(data))[:80]
+
+
+def refused_by_hooks(outcome: CommitOutcome) -> Verdict:
+    """The verdict on a commit the hooks refused, in the hook's own words (the lesson and
+    its message), not "see output": the real reason was only inside the journal (issue
+    14). A finding names a file the proposer chose: printable before it is kept."""
+    lessons = list(outcome.blocked_by)
+    said = outcome.reason or ", ".join(lessons) or hook_reason(outcome.output)
+    return blocked_verdict("hook", f"refused by the hooks: {clip(said, 1000)}", lessons,
+                           outcome.output)
 
 
 def blocked_verdict(kind: str, why: str, lessons: Sequence[str] = (), output: str = "") -> Verdict:

@@ -22,7 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ladder.agent.records import Candidate, CommitOutcome, Verdict
+    from ladder.agent.records import Candidate
 
 RUN_ID = "try"
 EXIT = {"keep": 0, "discard": 1, "quarantine": 1, "blocked": 4, "crash": 5}
@@ -32,7 +32,7 @@ def run(project: Project, *, message: str, new_baseline: bool = False) -> int:
     from dataclasses import replace
 
     from ladder.agent.config import load_agent_config
-    from ladder.agent.loop import Run
+    from ladder.agent.loop import Run, refused_by_hooks
     from ladder.agent.records import Proposal, Selection
     from ladder.agent.runs import RunPaths
     from ladder.commands.agent import open_run
@@ -85,13 +85,9 @@ def run(project: Project, *, message: str, new_baseline: bool = False) -> int:
     )
     outcome = the_run.ws.commit(root, message, reset=False)
     if not outcome.ok:
-        verdict = the_run._decided(it, selection, proposal, _blocked(outcome))
+        verdict = the_run._decided(it, selection, proposal, refused_by_hooks(outcome))
         print(outcome.output.rstrip(), file=sys.stderr)
-        print(
-            f"ladder try: blocked by {', '.join(outcome.blocked_by) or 'the hooks'}; "
-            "nothing was evaluated",
-            file=sys.stderr,
-        )
+        print(f"ladder try: {verdict.reasons[0]}; nothing was evaluated", file=sys.stderr)
         return EXIT[verdict.status]
     sha = outcome.sha
     the_run.journal.append("commit", {"iteration": it, "sha": sha, "parent": parent})
@@ -135,11 +131,3 @@ def _archive(run_dir: Path) -> Path:
         n += 1
     run_dir.rename(target)
     return target
-
-
-def _blocked(outcome: CommitOutcome) -> Verdict:
-    from ladder.agent.loop import blocked_verdict
-
-    lessons = list(outcome.blocked_by)
-    return blocked_verdict("hook", f"refused by the hooks: {', '.join(lessons) or 'see output'}",
-                           lessons, outcome.output)
