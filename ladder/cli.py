@@ -359,7 +359,7 @@ def agent() -> None:
               help="With --resume: continue even when `ladder agent verify` finds tampering.")
 @click.option("--reconfigure", is_flag=True,
               help="With --resume: continue under the configuration file as it is now "
-              "(budgets, workers, timeout, proposer, strategy, sandbox, learning); without "
+              "(budgets, workers, timeout, proposer, strategy, sandbox, learning, executor); without "
               "it a resume uses the run's journaled configuration and refuses an edited one.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No per-iteration lines or live progress: only the summary (and errors).")

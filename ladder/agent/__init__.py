@@ -3,6 +3,6 @@
 Layout: `config` (the [tool.ladder.agent] table), `records` (the plain data every part
 exchanges, and the Protocols of the pluggable families), `journal` (the hash-chained
 audit trail), `workspace` (git worktrees, commits through the hooks, refs and notes),
-`evaluate` + `executor` (the evaluation contract and where it runs), `proposers/`,
+`evaluate` + `executors/` (the evaluation contract and where it runs: local, Ray), `proposers/`,
 `strategies/`, `decide` (the decision seam), `loop` (the orchestration).
 """

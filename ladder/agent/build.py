@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ladder.agent.config import AgentConfig, ProposerSpec
 from ladder.agent.loop import LoopParts
 
+if TYPE_CHECKING:
+    from ladder.agent.executors import OnEvent
 
-def build_parts(config: AgentConfig) -> LoopParts:
+
+def build_parts(config: AgentConfig, *, on_event: OnEvent | None = None) -> LoopParts:
+    """`on_event` hears the executor's infrastructure events (a node lost, a task
+    cancelled); `ladder agent run` journals them."""
     from ladder.agent.decisions import make_decision
-    from ladder.agent.executor import EXECUTORS
+    from ladder.agent.executors import EXECUTORS, make_executor
     from ladder.agent.proposers import make_proposer
     from ladder.agent.strategies import make_strategy
     from ladder.errors import LadderError
@@ -28,6 +35,6 @@ def build_parts(config: AgentConfig) -> LoopParts:
     return LoopParts(
         proposer=make_proposer(spec),
         strategy=make_strategy(config.strategy, config),
-        executor=EXECUTORS[config.executor](config.workers, target=config.target.name),
+        executor=make_executor(config, on_event),
         decision=make_decision(config),
     )

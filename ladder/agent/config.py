@@ -79,6 +79,19 @@ class SandboxSettings:
 
 
 @dataclass(frozen=True)
+class RaySettings:
+    """`[tool.ladder.agent.ray]`: where `executor = "ray"` sends the evaluations, and what
+    each one asks of the cluster (ladder.agent.executors.ray_cluster; docs/ray.md)."""
+
+    address: str | None = None  # None: $RAY_ADDRESS, else a local instance; "auto"; "ray://..."
+    num_cpus: float = 1.0  # per evaluation
+    num_gpus: float = 0.0  # per evaluation (1: one GPU each, CUDA_VISIBLE_DEVICES set by Ray)
+    resources: Mapping[str, float] = field(default_factory=dict)  # custom resources per evaluation
+    max_retries: int = 2  # an evaluation a lost node took down runs again elsewhere, this often
+    grace: float = 300.0  # seconds past an evaluation's own timeout before the driver cancels it
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     editable: tuple[str, ...]  # globs; everything else is protected
     eval: str  # the evaluation command, run in the candidate's worktree
@@ -102,6 +115,7 @@ class AgentConfig:
     decision: str = "verified"  # a name in ladder.agent.decisions.DECISIONS; crude: one seed
     verify: VerifySettings = field(default_factory=VerifySettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    ray: RaySettings = field(default_factory=RaySettings)  # read with executor = "ray" only
     # Failure lessons the run teaches climb automatically up to this level (0: off).
     learn_promote: int = 5
     # Read and grow the skill library and teach failure lessons; false: a memoryless run
@@ -136,7 +150,7 @@ class AgentConfig:
 
 AGENT_FILE = "agent.toml"  # under .ladder/
 STRATEGIES = ("hill", "population", "evolve", "auto")
-EXECUTORS = ("local",)
+EXECUTORS = ("local", "ray")
 DECISIONS = ("verified", "crude")
 # Names an older configuration may use for a decision, and what they mean now.
 DECISION_ALIASES = {"paired": "verified"}
@@ -194,6 +208,7 @@ _TOP_KEYS = (
     "decision",
     "verify",
     "sandbox",
+    "ray",
     "learn_promote",
     "learn",
 )
@@ -279,6 +294,11 @@ def parse_agent_config(raw: Mapping[str, Any], where: _Where) -> AgentConfig:
             "command is configured",
             todo="add score = \"...\": a scorer taken from the baseline that reads what the "
                  "candidate produced ($LADDER_CANDIDATE_DIR) and writes $LADDER_SCORE_FILE",
+        )
+    if "ray" in kwargs and kwargs.get("executor", "local") != "ray":
+        raise where.error(
+            f"table {where.key('ray')!r} applies to executor = \"ray\" only",
+            todo='set executor = "ray" to send the evaluations to a Ray cluster, or remove the table',
         )
     if ("hours" in kwargs or "evaluations" in kwargs) and "iterations" not in kwargs:
         # `hours = 8` alone means "run for eight hours", not "100 iterations or 8 hours";
@@ -454,6 +474,8 @@ def _scalar(key: str, value: Any, path: str, where: _Where) -> Any:
         return _verify(value, path, where)
     if key == "sandbox":
         return _sandbox(value, path, where)
+    if key == "ray":
+        return _ray(value, path, where)
     if key in ("learn", "reuse_parent"):
         if not isinstance(value, bool):
             raise _type_error(path, "true or false", value, where)
@@ -551,6 +573,36 @@ def _sandbox(value: Any, path: str, where: _Where) -> SandboxSettings:
         hidden=_strings(value.get("hidden", []), f"{path}.hidden", where),
         network=network,
     )
+
+
+_RAY_KEYS = ("address", "num_cpus", "num_gpus", "resources", "max_retries", "grace")
+
+
+def _ray(value: Any, path: str, where: _Where) -> RaySettings:
+    if not isinstance(value, dict):
+        raise _type_error(path, "a table", value, where)
+    for key in value:
+        if key not in _RAY_KEYS:
+            raise where.error(f"unknown key '{path}.{key}'", todo=f"known keys: {', '.join(_RAY_KEYS)}")
+    kwargs: dict[str, Any] = {}
+    if "address" in value:
+        kwargs["address"] = _string(value["address"], f"{path}.address", where)
+    if "num_cpus" in value:
+        kwargs["num_cpus"] = _number(value["num_cpus"], f"{path}.num_cpus", where, positive=False)
+    if "num_gpus" in value:
+        kwargs["num_gpus"] = _number(value["num_gpus"], f"{path}.num_gpus", where, positive=False)
+    if "max_retries" in value:
+        kwargs["max_retries"] = _integer(value["max_retries"], f"{path}.max_retries", where, least=0)
+    if "grace" in value:
+        kwargs["grace"] = _number(value["grace"], f"{path}.grace", where, positive=False)
+    if "resources" in value:
+        table = value["resources"]
+        if not isinstance(table, dict):
+            raise _type_error(f"{path}.resources", "a table of resource = amount", table, where)
+        kwargs["resources"] = {str(name): _number(amount, f"{path}.resources.{name}", where,
+                                                  positive=True)
+                               for name, amount in table.items()}
+    return RaySettings(**kwargs)
 
 
 def _metrics(value: Any, where: _Where) -> dict[str, MetricSpec]:

@@ -34,7 +34,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -291,10 +291,16 @@ PEAK_RSS = "peak_rss_mb"
 MEASURED = (SECONDS, PEAK_RSS)  # ladder's own measurements: no candidate may report them
 
 
-def evaluate(job: EvalJob, target: str) -> EvalResult:
+def evaluate(job: EvalJob, target: str, *,
+             scorer_intact: Callable[[], str] | None = None) -> EvalResult:
     """Run one evaluation. `job.env` holds variables the job must see verbatim (the
     executor's device, the config's `pass_env`); everything else comes from this
     process's environment, scrubbed of secrets. `target` "" skips the missing-target check.
+
+    `scorer_intact`, when given, is asked after the candidate's process has exited and
+    before the scorer runs: a non-empty answer (what changed in the scorer's checkout)
+    makes the evaluation a crash, and the scorer does not run (a Ray worker checks its
+    own checkout of the baseline this way: ladder.agent.executors.remote).
     """
     workdir = Path(tempfile.mkdtemp(prefix="ladder-eval-"))
     try:
@@ -343,6 +349,9 @@ def evaluate(job: EvalJob, target: str) -> EvalResult:
             return crash(_exit_reason(done.returncode), metrics)
         scored: dict[str, float] = {}
         if job.score:
+            changed = scorer_intact() if scorer_intact is not None else ""
+            if changed:
+                return crash(changed, metrics)
             scored, why = _score(job, device)
             if why:
                 return crash(why, metrics)

@@ -20,12 +20,14 @@ from ladder.agent.config import AgentConfig, ConfigSource
 from ladder.agent.replay import jsonable
 from ladder.errors import LadderError
 
-# What may change on resume (a dotted key or a key above it): budgets, resources and how
+# What may change on resume (a dotted key or a key above it): budgets, resources (where
+# the evaluations run: a run killed on one machine resumes on a cluster) and how
 # proposals are made. Everything else -- the evaluation and scorer, metrics and margins,
 # seeds, the decision rule and its statistics, what is editable -- is the run's identity:
 # the evaluations already journaled were made and judged under it.
 RESUMABLE = ("iterations", "hours", "evaluations", "workers", "timeout", "proposer",
-             "strategy", "learn", "learn_promote", "sandbox", "verify.on_converged")
+             "strategy", "learn", "learn_promote", "sandbox", "verify.on_converged",
+             "executor", "ray")
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,8 @@ def static_checks(project: Project, config: AgentConfig, *, hooks: bool = True) 
                                              "program first: the run starts from HEAD",
                                              str(project.root)),)), budget(config)]
     checks = [repository(project), editable(project, config), budget(config)]
+    if config.executor == "ray":
+        checks.append(ray_installed())
     if hooks and not problems_of(checks):
         checks.append(hooks_check(project, config))
     return checks
@@ -98,6 +100,19 @@ def static_checks(project: Project, config: AgentConfig, *, hooks: bool = True) 
 
 def problems_of(checks: Sequence[Check]) -> list[Problem]:
     return [p for c in checks for p in c.problems]
+
+
+def ray_installed() -> Check:
+    """`executor = "ray"` with Ray importable (the cluster itself is reached at the run's
+    first evaluation: docs/ray.md)."""
+    from ladder.agent.executors.ray_cluster import require_ray
+
+    try:
+        require_ray()
+    except LadderError as exc:
+        return Check("executor", (Problem.of(exc),))
+    return Check("executor", (), "executor: ray (installed; the cluster is reached at the "
+                                 "first evaluation)")
 
 
 # --- the repository ------------------------------------------------------------------

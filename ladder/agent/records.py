@@ -128,10 +128,13 @@ class EvalResult:
     tail: str = ""  # the last lines of its output
     seconds: float = 0.0
     scored: tuple[str, ...] = ()  # metrics the protected scorer gave (the rest: reported)
+    # Where it ran, as the executor says: host, device, and on a cluster the node id, the
+    # sandbox the node had and the attempt ({} from executors that do not say).
+    placement: Mapping[str, str] = field(default_factory=dict)
 
 
 class Executor(Protocol):
-    """Where evaluations run. Local processes now; a cluster engine (Ray) can plug in."""
+    """Where evaluations run: local processes, or a Ray cluster (ladder.agent.executors)."""
 
     @property
     def slots(self) -> int: ...

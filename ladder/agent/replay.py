@@ -151,8 +151,11 @@ def candidate_from(d: Mapping[str, Any]) -> Candidate:
 
 
 def result_dict(r: EvalResult) -> dict[str, Any]:
-    return {"key": r.key, "seed": r.seed, "metrics": dict(r.metrics), "ok": r.ok,
-            "reason": r.reason, "tail": r.tail, "seconds": r.seconds, "scored": list(r.scored)}
+    out = {"key": r.key, "seed": r.seed, "metrics": dict(r.metrics), "ok": r.ok,
+           "reason": r.reason, "tail": r.tail, "seconds": r.seconds, "scored": list(r.scored)}
+    if r.placement:  # where it ran (host, device; on a cluster the node): the report shows it
+        out["placement"] = dict(r.placement)
+    return out
 
 
 def result_from(d: Mapping[str, Any]) -> EvalResult:
@@ -166,6 +169,7 @@ def result_from(d: Mapping[str, Any]) -> EvalResult:
         tail=d.get("tail", ""),
         seconds=d.get("seconds", 0.0),
         scored=tuple(d.get("scored", ())),
+        placement={str(k): str(v) for k, v in (d.get("placement") or {}).items()},
     )
 
 

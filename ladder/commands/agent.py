@@ -45,11 +45,18 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
     def on_result(candidate: Any, verdict: Any) -> None:
         results.append_candidate(paths.results, candidate, verdict, config)
 
+    def on_event(data: Mapping[str, Any]) -> None:  # the executor's infrastructure (a node lost)
+        from ladder.agent.report.events import EVENTS
+
+        journal.append("infrastructure", data)
+        report(EVENTS["infrastructure"](data, ""))
+
     return Run(
         root=project.root,
         run_id=paths.run_id,
         config=config,
-        parts=_parts(project, paths.run_id, config, learn=config.learn and not readonly),
+        parts=_parts(project, paths.run_id, config, learn=config.learn and not readonly,
+                     on_event=on_event),
         workspace=workspace,
         journal=journal,
         rules=_rules(project),
@@ -235,11 +242,13 @@ def _budget_preflight(config: Any) -> None:
     budget.check(config, make_decision(config))
 
 
-def _parts(project: Project, run_id: str, config: Any, *, learn: bool) -> Any:
-    """The real parts, with the skill library of this repository when the run learns."""
+def _parts(project: Project, run_id: str, config: Any, *, learn: bool,
+           on_event: Callable[[Mapping[str, Any]], None] | None = None) -> Any:
+    """The real parts, with the skill library of this repository when the run learns;
+    `on_event` journals what the executor says of its infrastructure."""
     from ladder.agent.build import build_parts
 
-    parts = build_parts(config)
+    parts = build_parts(config, on_event=on_event)
     if learn:
         from ladder.agent.skills import Learner
 

@@ -98,3 +98,14 @@ def test_registry_builds_an_executor() -> None:
 def test_no_slots_is_a_clear_error() -> None:
     with pytest.raises(LadderError, match="at least one slot"):
         LocalExecutor(0)
+
+
+def test_each_result_says_which_host_and_device_ran_it(tmp_path: Path) -> None:
+    import socket
+
+    executor = LocalExecutor(2, devices=["0", "1"])
+    results = executor.run(jobs_for(tmp_path, [(0.5, 1.0), (0.5, 1.0)]))
+    assert {r.placement["device"] for r in results} == {"cuda:0", "cuda:1"}
+    assert {r.placement["host"] for r in results} == {socket.gethostname()}
+    [cpu] = LocalExecutor(1, devices=[]).run(jobs_for(tmp_path, [(0.0, 1.0)]))
+    assert dict(cpu.placement) == {"host": socket.gethostname(), "device": "cpu"}

@@ -72,6 +72,18 @@ def _learn_error(d: Mapping[str, Any], target: str) -> str:
     return f"learning failed {d.get('when', '')}: {str(d.get('error', ''))[:200]}; the run went on"
 
 
+def _infrastructure(d: Mapping[str, Any], target: str) -> str:
+    if not d.get("key"):  # about the cluster, not an evaluation
+        asked = d.get("asked")
+        return f"infrastructure: {d.get('what', '?')}" + (
+            f" (one evaluation asks {dict(asked)}, the cluster has {d.get('cluster')})"
+            if isinstance(asked, Mapping) else "")
+    then = "; it runs again" if d.get("retry") else "; retries spent: the run stopped"
+    node = f" on node {str(d['node'])[:12]}" if d.get("node") else ""
+    return (f"infrastructure: {d.get('what', '?')}{node}, evaluation {d['key']} (try "
+            f"{d.get('attempt', '?')}){then}; not the candidate's failure")
+
+
 def _recovered(d: Mapping[str, Any], target: str) -> str:
     return "a torn last journal line (a kill mid-write) was cut and noted"
 
@@ -87,6 +99,7 @@ EVENTS: dict[str, Words] = {
     "reconfigure": _reconfigure,
     "tamper": _tamper,
     "learn-error": _learn_error,
+    "infrastructure": _infrastructure,
     "recovered": _recovered,
 }
 

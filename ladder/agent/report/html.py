@@ -62,7 +62,8 @@ footer { margin-top:40px; color:var(--muted); font-size:12.5px; }
 
 def render(report: RunReport) -> str:
     parts = [_hero(report), _chart(report), _take(report), _keeps(report), _guards(report),
-             _blocked(report), _timeline(report), _learning(report), _footer(report)]
+             _blocked(report), _timeline(report), _placements(report), _learning(report),
+             _footer(report)]
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
@@ -260,6 +261,21 @@ def _timeline(report: RunReport) -> str:
         + (f", #{e.iteration}" if e.iteration else "") + f"</span><span>{_e(w.one_line(e.text, 400))}</span></li>"
         for e in report.events)
     return (f"<h2>Strategy and convergence</h2><ul class=\"timeline\">{items or '<li>none</li>'}</ul>")
+
+
+def _placements(report: RunReport) -> str:
+    """Where the evaluations ran: shown for a cluster (a node id) or several devices."""
+    rows = report.placements
+    if not rows or (len(rows) == 1 and not rows[0].node):
+        return ""
+    body = "".join(
+        f"<tr><td><code>{_e(p.node[:12] or '-')}</code></td><td>{_e(p.host)}</td>"
+        f"<td>{_e(p.device)}</td><td class=\"num\">{p.evaluations}</td>"
+        f"<td class=\"num\">{_e(w.seconds(p.seconds))}</td><td class=\"num\">{p.retried}</td></tr>"
+        for p in rows)
+    return ("<h2>Where the evaluations ran</h2><table><tr><th>node</th><th>host</th>"
+            "<th>device</th><th>evaluations</th><th>time</th><th>retried here</th></tr>"
+            f"{body}</table>")
 
 
 def _learning(report: RunReport) -> str:

@@ -24,7 +24,8 @@ def render(report: RunReport, png: str = "") -> str:
         f"| {c.iterations} | {c.evaluations} | {c.kept} | {c.discarded} | {c.crashed} | "
         f"{c.blocked} | {c.quarantined} |", "",
     ]
-    out += _warnings(report) + _keeps(report) + _blocked(report) + _learned(report) + _events(report)
+    out += (_warnings(report) + _keeps(report) + _blocked(report) + _learned(report)
+            + _events(report) + _placements(report))
     if report.keeps:
         out += [f"Take it: `git merge {report.branch}`.", ""]
     return "\n".join(out).rstrip() + "\n"
@@ -87,9 +88,22 @@ def _learned(report: RunReport) -> list[str]:
 
 
 def _events(report: RunReport) -> list[str]:
-    shown = [e for e in report.events if e.kind in ("escalation", "converged", "revalidation", "stop")]
+    shown = [e for e in report.events
+             if e.kind in ("escalation", "converged", "revalidation", "stop", "infrastructure")]
     if not shown:
         return []
     out = ["### Strategy and convergence", ""]
     out += [f"- after {e.evaluations} evaluations: {_m(w.one_line(e.text, 300))}" for e in shown]
+    return [*out, ""]
+
+
+def _placements(report: RunReport) -> list[str]:
+    rows = report.placements
+    if not rows or (len(rows) == 1 and not rows[0].node):
+        return []
+    out = ["### Where the evaluations ran", "",
+           "| node | host | device | evaluations | time | retried here |",
+           "|---|---|---|---:|---:|---:|"]
+    out += [f"| {_code(p.node[:12] or '-')} | {_code(p.host)} | {_code(p.device)} | "
+            f"{p.evaluations} | {w.seconds(p.seconds)} | {p.retried} |" for p in rows]
     return [*out, ""]

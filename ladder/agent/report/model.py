@@ -170,6 +170,19 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where evaluations ran: one row per node (or host) and device, from the placement
+    each evaluation record carries."""
+
+    node: str  # the cluster's node id ("" from the local executor)
+    host: str
+    device: str  # cpu, or cuda:<ids>
+    evaluations: int
+    seconds: float  # their wall time, summed
+    retried: int = 0  # evaluations that ran here on a retry (a node was lost before)
+
+
+@dataclass(frozen=True)
 class Learned:
     """A skill or lesson change the run journaled."""
 
@@ -225,6 +238,7 @@ class RunReport:
     blocked: tuple[Blocked, ...] = ()
     events: tuple[Event, ...] = ()
     learned: tuple[Learned, ...] = ()
+    placements: tuple[Placement, ...] = ()  # where the evaluations ran
     skills_at_start: int | None = None  # skills in the library when the run started
     saved_by_taught: int | None = None  # candidates blocked by lessons runs taught
     journal: Journal | None = None

@@ -9,7 +9,15 @@ from typing import Any
 
 from ladder.agent.records import Candidate, Verdict
 from ladder.agent.replay import Replayed
-from ladder.agent.report.model import Blocked, Counts, GuardCheck, GuardPoint, Keep, Learned
+from ladder.agent.report.model import (
+    Blocked,
+    Counts,
+    GuardCheck,
+    GuardPoint,
+    Keep,
+    Learned,
+    Placement,
+)
 from ladder.agent.report.values import finite, integer, pair
 
 Records = Sequence[Mapping[str, Any]]
@@ -115,3 +123,24 @@ def learned_count(records: Records, key: str) -> int | None:
              and isinstance(r.get("data"), Mapping)]
     last = stops[-1] if stops else None
     return integer(last.get(key)) if isinstance(last, Mapping) else None
+
+
+def placements(records: Records) -> tuple[Placement, ...]:
+    """Where the evaluations ran, by node and device, busiest first; () when no
+    evaluation record says (fakes, journals from before placements were recorded)."""
+    rows: dict[tuple[str, str, str], list[float]] = {}
+    for rec in records:
+        data = rec.get("data")
+        if rec.get("kind") != "evaluation" or not isinstance(data, Mapping):
+            continue
+        where = data.get("placement")
+        if not isinstance(where, Mapping) or not where:
+            continue
+        key = (str(where.get("node", "")), str(where.get("host", "")), str(where.get("device", "")))
+        row = rows.setdefault(key, [0, 0.0, 0])
+        row[0] += 1
+        row[1] += finite(data.get("seconds")) or 0.0
+        row[2] += str(where.get("attempt", "1")) not in ("", "1")
+    return tuple(Placement(node, host, device, int(n), seconds, int(retried))
+                 for (node, host, device), (n, seconds, retried)
+                 in sorted(rows.items(), key=lambda kv: (-kv[1][0], kv[0])))
