@@ -12,6 +12,7 @@ small programs built so every section of a report has something in it.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -108,11 +109,33 @@ def _runs(root: Path) -> list[str]:
     return [p.name for p in runs.iterdir()] if runs.is_dir() else []
 
 
-def rich_run(path: Path, iterations: int = 16) -> tuple[Path, str]:
-    """(repository, run id) of a run with something in every section of its report."""
-    proposer = '{kind = "mutate", weights = {flip = 6, "scale:WIDTH:up" = 6, delete = 2}}'
-    root = _repo(path, _config('["prog.py", "evaluate.py"]', proposer, iterations), {})
-    return root, agent_run(root)
+RICH = {"keep", "discard", "crash", "blocked"}  # what a rich run's decisions must include
+
+
+def rich_run(path: Path, iterations: int = 16, tries: int = 6) -> tuple[Path, str]:
+    """(repository, run id) of a run with something in every section of its report.
+
+    A run's proposals are drawn from its seed and its id (a timestamp), so which
+    mutations 16 iterations reach changes from run to run: a run that missed a kind of
+    verdict is replaced by a fresh one (a new repository: nothing learned carries over)."""
+    proposer = ('{kind = "mutate", weights = {flip = 6, "scale:WIDTH:up" = 6, '
+                '"scale:NOISE" = 4, delete = 2}}')
+    seen: list[set[str]] = []
+    for attempt in range(tries):
+        root = _repo(path.with_name(f"{path.name}-{attempt}") if attempt else path,
+                     _config('["prog.py", "evaluate.py"]', proposer, iterations), {})
+        run = agent_run(root)
+        statuses = _statuses(root, run)
+        if statuses >= RICH:
+            return root, run
+        seen.append(statuses)
+    raise AssertionError(f"no run of {tries} reached every verdict {sorted(RICH)}: {seen}")
+
+
+def _statuses(root: Path, run: str) -> set[str]:
+    journal = root / ".ladder" / "runs" / run / "journal.jsonl"
+    records = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    return {r["data"]["verdict"]["status"] for r in records if r.get("kind") == "decision"}
 
 
 def hostile_repo(path: Path, iterations: int = 2) -> Path:
