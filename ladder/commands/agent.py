@@ -56,7 +56,7 @@ def open_run(project: Project, paths: Any, config: Any, *, report: Any = print,
         run_id=paths.run_id,
         config=config,
         parts=_parts(project, paths.run_id, config, learn=config.learn and not readonly,
-                     on_event=on_event),
+                     on_event=on_event, evaluates=not readonly),
         workspace=workspace,
         journal=journal,
         rules=_rules(project),
@@ -243,12 +243,18 @@ def _budget_preflight(config: Any) -> None:
 
 
 def _parts(project: Project, run_id: str, config: Any, *, learn: bool,
-           on_event: Callable[[Mapping[str, Any]], None] | None = None) -> Any:
+           on_event: Callable[[Mapping[str, Any]], None] | None = None,
+           evaluates: bool = True) -> Any:
     """The real parts, with the skill library of this repository when the run learns;
-    `on_event` journals what the executor says of its infrastructure."""
+    `on_event` journals what the executor says of its infrastructure. A run opened only
+    to be read (`status`, `explain`, `review`) evaluates nothing: its executor is the
+    local one, so reading a Ray run needs neither Ray nor its cluster."""
+    from dataclasses import replace
+
     from ladder.agent.build import build_parts
 
-    parts = build_parts(config, on_event=on_event)
+    parts = build_parts(config if evaluates else replace(config, executor="local"),
+                        on_event=on_event)
     if learn:
         from ladder.agent.skills import Learner
 

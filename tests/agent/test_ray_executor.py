@@ -65,7 +65,10 @@ def cluster() -> Iterator[Any]:
         made.shutdown()
 
 
-def alive_nodes() -> set[str]:
+def alive_nodes(cluster: Any) -> set[str]:
+    """The cluster's live nodes, asked from this process (connected if no test was)."""
+    if not ray.is_initialized():
+        ray.init(address=cluster.address)
     return {n["NodeID"] for n in ray.nodes() if n["Alive"]}
 
 
@@ -149,7 +152,7 @@ def test_evaluations_spread_over_both_nodes_by_the_same_contract(cluster: Any, t
     assert all(r.ok for r in results), [r.reason + r.tail for r in results]
     assert [r.metrics["loss"] for r in results] == [0, 1, 2, 3]  # each its own seed
     assert sorted(seen) == ["j0", "j1", "j2", "j3"]  # each reported as it came
-    assert {r.placement["node"] for r in results} == alive_nodes() and len(alive_nodes()) == 2
+    assert {r.placement["node"] for r in results} == alive_nodes(cluster) and len(alive_nodes(cluster)) == 2
     assert all(r.metrics["cpu"] == 1 and r.placement["device"] == "cpu" for r in results)
     assert all(r.placement["sandbox"].startswith("userns" if USERNS else "none") for r in results)
     # Two nodes, two at a time: evaluations on different nodes overlapped in time.
@@ -454,9 +457,16 @@ def test_agent_run_on_the_cluster_by_configuration_killed_and_resumed(
     assert Counter(r["data"]["iteration"] for r in of_kind(after, "decision")) == Counter(range(1, 5))
     # Each evaluation says where it ran: a node of the cluster, its host and device.
     nodes = {r["data"]["placement"]["node"] for r in evaluations}
-    assert nodes <= alive_nodes() and len(nodes) == 2
+    assert nodes <= alive_nodes(cluster) and len(nodes) == 2
     assert {r["data"]["placement"]["device"] for r in evaluations} == {"cpu"}
     report = ladder(root, "agent", "report", run, "--format", "markdown")
     assert report.returncode == 0, report.stderr
     assert "Where the evaluations ran" in report.stdout
     assert all(node[:12] in report.stdout for node in nodes)
+    # Reading the run needs neither Ray nor its cluster: `status` where Ray is not found.
+    hidden = ("import importlib.util as u, sys; real = u.find_spec; "
+              "u.find_spec = lambda n, *a: None if n == 'ray' else real(n, *a); "
+              "from ladder.main import main; sys.exit(main(['agent', 'status', sys.argv[1]]))")
+    status = subprocess.run([PY, "-c", hidden, run], cwd=root, capture_output=True, text=True)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert status.stdout.startswith(f"run {run}: stopped")
