@@ -129,6 +129,7 @@ class Run:
         self._batch = 0
         self.history: list[Candidate] = []
         self.evals: dict[str, EvalResult] = {}
+        self._own: dict[str, list[int]] = {}  # a kept parent's own seeds (fixed once kept)
         self.spent_in: dict[int, int] = {}  # iteration -> evaluations it ran
         self.tally = Tally()
         self.pending: dict[int, Pending] = {}
@@ -860,13 +861,16 @@ class Run:
         on before it became a parent: the baseline's calibration seeds, or a kept
         candidate's own from its decision and re-check. Fixed once the commit is kept, so
         a resumed decision walks the same seeds."""
+        if sha in self._own:  # scanned once: every later candidate of it walks the same
+            return self._own[sha]
         kept = self._kept_at(sha)
         if kept is None:
             return list(range(max(1, self.decision.calibration_seeds)))
         heads = (f"it{kept}/candidate/s", f"it{kept}/recheck-candidate/s")
         own = sorted({int(key[len(h):]) for key in self.evals for h in heads
                       if key.startswith(h) and key[len(h):].isdigit()})
-        return own or [0]
+        self._own[sha] = own or [0]
+        return self._own[sha]
 
     def _kept_at(self, sha: str) -> int | None:
         """The iteration that kept commit `sha` (None: the baseline, or not kept)."""
