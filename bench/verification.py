@@ -91,7 +91,9 @@ from ladder.agent.records import (
     ProposalContext,
     Verdict,
 )
+from ladder.agent.skills import Learner
 from ladder.agent.strategies import make_strategy
+from ladder.project import Project
 
 SHARED_SD, SPECIFIC_SD, NONDET_SD = 0.8, 0.6, 0.05
 GUARD_SD = 0.01  # relative noise of latency_ms
@@ -297,7 +299,9 @@ class OracleDecision(CrudeDecision):
         if verdict.status not in ("keep", "discard") or not parent or not candidate:
             return verdict
         gain = self.truths[parent[0].key] - self.truths[candidate[0].key]
-        return Verdict("keep" if gain > 0 else "discard", ("oracle",), verdict.stats)
+        # The truth, not one seed: what it keeps is evidence the learner may use.
+        stats = {k: v for k, v in verdict.stats.items() if k != "unverified"}
+        return Verdict("keep" if gain > 0 else "discard", ("oracle",), {**stats, "effect": gain})
 
 
 class Injecting:
@@ -402,7 +406,13 @@ def run_task(task: Task) -> Outcome:
                       executor=CallableExecutor(evaluator, config.workers, clock),
                       decision=decision, clock=clock)
     journal = MemoryJournal()
-    run = Run(root=workspace.root, run_id=f"bench{task.replicate}", config=config, parts=parts,
+    run_id = f"bench{task.replicate}"
+    # Learning is on by default (`learn = true`): each replicate is a repository's first
+    # run, its skill library empty; a crude keep teaches nothing (one seed is no evidence).
+    project = workspace.root.parent / f"{workspace.root.name}-project"
+    (project / ".ladder" / "runs" / run_id).mkdir(parents=True, exist_ok=True)
+    parts.learner = Learner(Project(project), run_id, config, clock=clock)
+    run = Run(root=workspace.root, run_id=run_id, config=config, parts=parts,
               workspace=workspace, journal=journal)
     try:
         run.start(workspace.baseline)
@@ -411,6 +421,7 @@ def run_task(task: Task) -> Outcome:
         score(out, run, workspace, world, at)
     finally:
         workspace.cleanup()
+        shutil.rmtree(project, ignore_errors=True)
     return out
 
 

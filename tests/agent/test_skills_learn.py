@@ -204,3 +204,21 @@ def test_a_failed_free_text_edit_does_not_break_the_next_proposal(learner: Learn
                                {"m.py": BEFORE}, {"m.py": after})
     guidance = learner.before_proposal(3, random.Random(0))
     assert all(":" in key for key in guidance.operator_weights or {})  # numeric moves only
+
+
+def test_an_unverified_keep_makes_no_skill_and_wears_none_down(learner: Learner, tmp_path: Path) -> None:
+    """A crude decision's keep rests on one seed: no skill is made, confirmed or worn down
+    by it, and the journal says why."""
+    decide(learner, 1, move("LR", 0.01, 0.02), verdict("keep", 0.1))  # a verified keep
+    crude = verdict("keep", 0.5)
+    crude = crude.__class__(crude.status, crude.reasons, {**crude.stats, "unverified": True})
+    events = decide(learner, 2, move("WD", 0.1, 0.2), crude)
+    assert [(e.kind, e.data["action"]) for e in events] == [("skill", "not learned")]
+    assert "UNVERIFIED" in events[0].data["why"]
+    miss = verdict("discard", -0.3)
+    miss = miss.__class__(miss.status, miss.reasons, {**miss.stats, "unverified": True})
+    for it in range(3, 8):
+        decide(learner, it, move("LR", 0.01, 0.02), miss)
+    (skill,) = load_skills(Project(tmp_path))
+    assert skill.id == "increase-lr"
+    assert (skill.usage.applications, skill.usage.successes, skill.status) == (1, 1, "active")

@@ -48,6 +48,7 @@ from ladder.store import atomic_write
 STATE_FILE = "learner.json"
 MAX_EVIDENCE = 50  # the newest evidence kept per skill
 SIMILAR = 0.5  # Jaccard similarity of two edit patterns' changes that merges them
+UNVERIFIED = "an UNVERIFIED keep (crude decision, one seed) is no evidence that the change helps"
 _LESSON_ID = re.compile(r"\[([a-z0-9][a-z0-9._-]*)\]")
 
 
@@ -188,8 +189,15 @@ class Learner:
                 # a gain from changing how the numbers are made is no skill to repeat
                 events.append(Event("skill", {"action": "not learned", "why": forged}))
                 pattern = None
+            # A crude decision saw one seed: its keep is not evidence that the change
+            # helps, nor its discard that it does not (most crude keeps are noise), so it
+            # neither makes, confirms nor wears down a skill. Failures still count.
+            unverified = verdict.stats.get("unverified") is True
+            if unverified and pattern is not None and verdict.status == "keep":
+                events.append(Event("skill", {"action": "not learned", "why": UNVERIFIED}))
             if pattern is not None:
                 self._note_symbols(pattern)
+            if pattern is not None and not unverified:
                 self._note_tried(_site_keys(pattern, proposal), verdict.status == "keep")
                 events += self._apply(pattern, verdict, candidate)
             found = moves(proposal, parent_text, candidate_text)
@@ -544,7 +552,8 @@ class Learner:
         return merged
 
     def _save_state(self) -> None:
-        atomic_write(self._state_path(), json.dumps(dataclasses.asdict(self.state), indent=1))
+        # Plain JSON containers all the way down: no deep copy (asdict) per decision.
+        atomic_write(self._state_path(), json.dumps(vars(self.state), indent=1))
 
     def _now(self) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock()))
