@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ladder.agent.stats.online_fdr import Addis, gamma, valid_settings
+from ladder.agent.stats.online_fdr import SEQUENCES, Addis, gamma, mixed, valid_settings
 
 # onlineFDR's ADDIS(sample.df1, random = FALSE): alpha 0.05, w0 alpha/2, lambda 0.25,
 # tau 0.5, gamma_j proportional to j^-1.6 (docs/reference/ADDIS.md of the package).
@@ -23,16 +23,58 @@ REJECTED = [1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0]
 
 
 def test_the_reference_example() -> None:
-    addis = Addis(fdr=0.05, tau=0.5, lam=0.25)
+    addis = Addis(fdr=0.05, tau=0.5, lam=0.25, sequence="power")
     for p, alpha_i, rejected in zip(P_VALUES, ALPHA_I, REJECTED, strict=True):
         assert addis.level() == pytest.approx(alpha_i, rel=1e-6)
         assert addis.record(p) == bool(rejected)
 
 
-def test_gamma_sums_to_one() -> None:
-    assert sum(gamma(j) for j in range(1, 200_000)) == pytest.approx(1.0, abs=1e-3)
-    assert gamma(0) == 0.0
-    assert gamma(1) > gamma(2) > gamma(10)
+@pytest.mark.parametrize("g", [gamma, mixed], ids=["power", "mixed"])
+def test_every_sequence_is_nonincreasing_and_sums_to_one(g: object) -> None:
+    terms = [g(j) for j in range(1, 200_000)]  # type: ignore[operator]
+    assert sum(terms) == pytest.approx(1.0, abs=1e-3)
+    assert sum(terms) <= 1.0
+    assert all(a >= b for a, b in zip(terms, terms[1:]))
+    assert g(0) == 0.0  # type: ignore[operator]
+
+
+def test_a_new_run_uses_the_mixed_sequence_and_an_old_one_keeps_its_own() -> None:
+    assert Addis.restore(0.05, 0.5, 0.25, {}).sequence == "mixed"
+    legacy = {"selected": 3, "candidates": 1, "tests": 5, "rejections": [[1, 1]]}
+    old = Addis.restore(0.05, 0.5, 0.25, legacy)
+    assert old.sequence == "power"  # journaled before the sequence was recorded
+    assert old.level() == Addis(selected=3, candidates=1, tests=5, rejections=[(1, 1)],
+                                sequence="power").level()
+    again = Addis.restore(0.05, 0.5, 0.25, Addis(sequence="mixed").state())
+    assert again.sequence == "mixed"
+
+
+def _stream_keeps(sequence: str, runs: int = 150, tests: int = 250) -> tuple[float, float]:
+    """Real keeps per run and the FDR over a stream like a run's: 3.5% real effects
+    (z shifted by 3), 55% nulls, the rest harmful (z shifted by -2)."""
+    from scipy import stats
+
+    rng = random.Random(11)
+    kept, fdp = 0, 0.0
+    for _ in range(runs):
+        addis = Addis(fdr=0.05, sequence=sequence)
+        real = false = 0
+        for _ in range(tests):
+            u = rng.random()
+            shift = 3.0 if u < 0.035 else 0.0 if u < 0.585 else -2.0
+            if addis.record(float(stats.norm.sf(rng.gauss(0, 1) + shift))):
+                real += shift > 0
+                false += shift <= 0
+        kept += real
+        fdp += false / max(1, real + false)
+    return kept / runs, fdp / runs
+
+
+def test_the_mixed_sequence_keeps_more_real_effects_at_the_same_fdr() -> None:
+    power, power_fdr = _stream_keeps("power")
+    mix, mix_fdr = _stream_keeps("mixed")
+    assert mix >= 1.05 * power
+    assert power_fdr <= 0.05 and mix_fdr <= 0.05
 
 
 def test_discarded_tests_cost_nothing() -> None:
@@ -77,12 +119,13 @@ def test_state_round_trip() -> None:
     assert again.state() == addis.state()
 
 
-def test_a_null_stream_rarely_rejects_anything() -> None:
+@pytest.mark.parametrize("sequence", sorted(SEQUENCES))
+def test_a_null_stream_rarely_rejects_anything(sequence: str) -> None:
     # Under the global null the FDR is the chance of any rejection: at most fdr.
     rng = random.Random(3)
     runs, any_rejection = 400, 0
     for _ in range(runs):
-        addis = Addis(fdr=0.05)
+        addis = Addis(fdr=0.05, sequence=sequence)
         any_rejection += any(addis.record(rng.random()) for _ in range(200))
     assert any_rejection / runs <= 0.05 + 2 * (0.05 * 0.95 / runs) ** 0.5
 
