@@ -4,7 +4,8 @@ evaluation budget, driving the shipped loop.
 Every run is the real `ladder.agent.loop.Run` -- the real `mutate` proposer, the `hill`
 strategy, the shipped decision rule (`verified` or `crude` from
 `ladder.agent.decisions`), the evaluation budget (`evaluations = N`), calibration,
-re-checks and re-validation -- with the shipped fakes for the slow parts
+re-checks and re-validation, the skill learner (`learn = true`, the default: each
+replicate a repository's first run; a crude keep teaches it nothing) -- with the shipped fakes for the slow parts
 (`ladder.agent.fakes`: an in-memory workspace, a callable executor, a fake clock, an
 in-memory journal). Only the evaluation is simulated: a synthetic training program
 (`train.py`, ~45 constants, booleans, choices and a train() body) whose true objective
