@@ -95,6 +95,7 @@ from ladder.agent.records import (
 from ladder.agent.skills import Learner
 from ladder.agent.strategies import make_strategy
 from ladder.project import Project
+from testing.skills import init_project
 
 SHARED_SD, SPECIFIC_SD, NONDET_SD = 0.8, 0.6, 0.05
 GUARD_SD = 0.01  # relative noise of latency_ms
@@ -411,7 +412,7 @@ def run_task(task: Task) -> Outcome:
     # Learning is on by default (`learn = true`): each replicate is a repository's first
     # run, its skill library empty; a crude keep teaches nothing (one seed is no evidence).
     project = workspace.root.parent / f"{workspace.root.name}-project"
-    (project / ".ladder" / "runs" / run_id).mkdir(parents=True, exist_ok=True)
+    init_project(project)
     parts.learner = Learner(Project(project), run_id, config, clock=clock)
     run = Run(root=workspace.root, run_id=run_id, config=config, parts=parts,
               workspace=workspace, journal=journal)

@@ -197,9 +197,9 @@ class Learner:
                 events.append(Event("skill", {"action": "not learned", "why": UNVERIFIED}))
             if pattern is not None:
                 self._note_symbols(pattern)
-            if pattern is not None and not unverified:
-                self._note_tried(_site_keys(pattern, proposal), verdict.status == "keep")
-                events += self._apply(pattern, verdict, candidate)
+                if not unverified:
+                    self._note_tried(_site_keys(pattern, proposal), verdict.status == "keep")
+                    events += self._apply(pattern, verdict, candidate)
             found = moves(proposal, parent_text, candidate_text)
             events += self._failures(candidate, verdict, proposal, pattern, found,
                                      parent_text, candidate_text)
