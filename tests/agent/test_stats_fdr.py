@@ -4,6 +4,7 @@ never exceeds lambda, and a null stream rarely rejects anything."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -34,7 +35,7 @@ def test_every_sequence_is_nonincreasing_and_sums_to_one(g: object) -> None:
     terms = [g(j) for j in range(1, 200_000)]  # type: ignore[operator]
     assert sum(terms) == pytest.approx(1.0, abs=1e-3)
     assert sum(terms) <= 1.0
-    assert all(a >= b for a, b in zip(terms, terms[1:]))
+    assert all(a >= b for a, b in itertools.pairwise(terms))
     assert g(0) == 0.0  # type: ignore[operator]
 
 

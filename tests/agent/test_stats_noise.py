@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 from scipy import special
 from scipy import stats as sps
@@ -127,7 +128,35 @@ def test_the_calibration_leads_until_decisions_take_over() -> None:
 
 
 def test_the_rerun_floor() -> None:
+    # A floor of unknown weight (a journal from before it had one) is a hard floor.
     assert combine(Pool(), Prior(0.01, 5.0, "c"), floor_s2=0.04).s2 == 0.04
+    # Weighed by its degrees of freedom, it is pooled with the estimate below it.
+    pooled = combine(Pool(), Prior(0.01, 5.0, "c"), floor_s2=0.04, floor_df=5)
+    assert pooled.s2 == pytest.approx(0.025) and pooled.df == 10
+    assert "pooled with the re-run noise floor" in pooled.source
+    # An estimate above the floor is left alone.
+    assert combine(Pool(), Prior(0.09, 5.0, "c"), floor_s2=0.04, floor_df=5).s2 == 0.09
+
+
+def test_a_one_df_floor_does_not_overrule_a_run_of_decisions() -> None:
+    """Issue 10's numpy project, calibrated on two seeds: the re-run spread (one df) came
+    out 2.4x the truth and, held as a hard floor over five decisions' pooled spread,
+    discarded a 14-sigma improvement. Pooled, the floor moves the estimate a little."""
+    rng = np.random.default_rng(5)
+    truth = 0.74
+    pool = Pool()
+    for _ in range(6):
+        pairs = rng.normal(0.0, truth, size=2)
+        pool.add(float(np.var(pairs, ddof=1)), 1)
+    floor = (2.4 * truth) ** 2
+    hard = combine(pool, Prior(floor, 1.0, "calibration"), floor_s2=floor)
+    weighed = combine(pool, Prior(floor, 1.0, "calibration"), floor_s2=floor, floor_df=1)
+    assert hard.sd == pytest.approx(2.4 * truth)
+    assert weighed.sd < 0.6 * hard.sd
+    # and the improvement is kept at an ADDIS-sized level on its two seeds
+    effect = 14 * truth
+    t = effect / (weighed.sd / math.sqrt(2))
+    assert float(sps.t.sf(t, weighed.df + 1)) < 5e-4
 
 
 def test_state_round_trip() -> None:

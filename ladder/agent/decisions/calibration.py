@@ -5,8 +5,9 @@ the **re-run spread** (sd of the second pass minus the first, over sqrt 2: the
 nondeterminism of one evaluation). Each declared metric's first prior for the variance of
 a paired difference is 2 x seed-to-seed variance -- what two unrelated programs would
 give; pairing only removes spread, so this is an upper bound -- with k - 1 degrees of
-freedom, and 2 x re-run variance is a floor no estimate goes below (relative to the
-baseline's mean for guards, whose margins are relative). The default minimum effect is
+freedom, and 2 x re-run variance is a floor (relative to the baseline's mean for
+guards, whose margins are relative): an estimate itself, on k - 1 degrees of freedom,
+pooled with any estimate that falls below it (stats.noise._floored). The default minimum effect is
 max(re-run spread, 0.1 x seed-to-seed spread) of the target.
 """
 
@@ -39,6 +40,7 @@ def measure(
             "seed_sd": statistics.stdev(values) if len(values) >= 2 else 0.0,
             "rerun_sd": statistics.stdev(diffs) / math.sqrt(2) if len(diffs) >= 2 else 0.0,
             "rerun_max": max((abs(d) for d in diffs), default=0.0),
+            "rerun_n": len(diffs),
             "n": len(values),
         }
     target = metrics.get(config.target.name, {})
@@ -62,4 +64,5 @@ def prior(spec: MetricSpec, noise: Mapping[str, Any]) -> dict[str, Any]:
     s2 = max(2 * seed_sd**2, 2 * rerun_sd**2)
     what = "relative " if spec.role == "guard" else ""
     return {"s2": s2, "df": max(0, int(noise["n"]) - 1), "floor": 2 * rerun_sd**2,
+            "floor_df": max(0, int(noise.get("rerun_n", noise["n"])) - 1),
             "source": f"calibration ({what}seed-to-seed spread of the baseline, an upper bound)"}

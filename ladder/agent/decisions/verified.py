@@ -63,6 +63,7 @@ from ladder.agent.stats.ttest import two_sided_p
 
 FIRST_EFFICACY = 1  # a keep shown on one seed is replicated on fresh seeds first
 CALIBRATION_SEEDS = 6  # the baseline on this many seeds, twice
+MIN_CALIBRATION_SEEDS = 3  # ... or on the seed cap, when smaller, but never fewer than this
 LEARNING = 5  # decisions with a measured spread before conditional-power futility
 REPLICATE_ALPHA = 0.05  # a replication's fresh seeds must show the effect at this level
 REPLICATE_SEEDS = 5  # ... on at most this many fresh seeds (most replicate on one or two)
@@ -123,7 +124,10 @@ class VerifiedDecision:
     @property
     def calibration_seeds(self) -> int:
         # Enough for a first noise estimate; the run's decisions soon say more (noise.py).
-        return min(self.config.seeds, CALIBRATION_SEEDS)
+        # Never fewer than MIN_CALIBRATION_SEEDS, whatever the seed cap: on two seeds the
+        # spread has one degree of freedom, the first decisions' t test three, and a
+        # 14-sigma improvement was discarded as often as not (issue 10's numpy project).
+        return max(MIN_CALIBRATION_SEEDS, min(self.config.seeds, CALIBRATION_SEEDS))
 
     @property
     def revalidation_seeds(self) -> int:
@@ -147,7 +151,8 @@ class VerifiedDecision:
         cal = self._calibrated(name)
         calibration = Prior(float(cal["s2"]), float(cal["df"]), str(cal["source"])) if cal else None
         floor = float(cal.get("floor", 0.0)) if cal else 0.0
-        return combine(self.pools.get(name, Pool()), calibration, floor)
+        floor_df = float(cal.get("floor_df", math.inf)) if cal else math.inf  # older journals
+        return combine(self.pools.get(name, Pool()), calibration, floor, floor_df)
 
     def level(self) -> float:
         """This decision's level: ADDIS's alpha, rounded down to the design grid."""
