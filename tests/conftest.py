@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -23,3 +24,15 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = make_repo(tmp_path / "repo")
     monkeypatch.chdir(root)
     yield root
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One `ladder demo` on a tiny budget (3 iterations, 2 seeds) and its directory,
+    shared by the tests that only read what it printed and left (a demo run is ~25 s of
+    CI)."""
+    root = tmp_path_factory.mktemp("small-demo") / "demo"
+    proc = subprocess.run([sys.executable, "-m", "ladder", "demo", "--dir", str(root),
+                           "--iterations", "3", "--seeds", "2"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    return proc, root

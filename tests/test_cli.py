@@ -168,15 +168,13 @@ def test_help_lists_every_command() -> None:
 
 
 @pytest.mark.slow
-def test_demo_smoke_with_a_tiny_budget(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "ladder", "demo", "--dir", str(tmp_path / "demo"),
-                           "--iterations", "3", "--seeds", "2"],
-                          capture_output=True, text=True, timeout=300)
+def test_demo_smoke_with_a_tiny_budget(small_demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, root = small_demo
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # it says first how its proposer is biased, and decides with the default settings
     assert proc.stdout.splitlines()[0].startswith("ladder demo: the proposer is biased")
     assert "scaling LEARNING_RATE up x8" in proc.stdout.splitlines()[0]
-    toml = (tmp_path / "demo" / ".ladder" / "agent.toml").read_text()
+    toml = (root / ".ladder" / "agent.toml").read_text()
     assert "fdr" not in toml
     # the budget is in evaluations (refused proposals cost none); --iterations caps it too
     assert "evaluations = 64" in toml and "iterations = 3" in toml
@@ -186,7 +184,6 @@ def test_demo_smoke_with_a_tiny_budget(tmp_path: Path) -> None:
     # not a terminal: progress as plain lines from the first evaluation on, no control codes
     assert "\nprogress: baseline " in proc.stdout
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", proc.stdout)
-    root = tmp_path / "demo"
     assert (root / ".ladder" / "lessons" / "protect-evaluator.toml").is_file()
     (run_dir,) = (root / ".ladder" / "runs").iterdir()
     assert (run_dir / "journal.jsonl").is_file()

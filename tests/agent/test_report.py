@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,11 +333,8 @@ def test_compare_puts_two_runs_side_by_side(hostile: Recorded) -> None:
     assert data["b"]["skills_at_start"] == 1
 
 
-def test_the_demo_ends_by_writing_the_report(tmp_path: Path) -> None:
-    root = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-m", "ladder", "demo", "--dir", str(root),
-                           "--iterations", "1", "--seeds", "2"],
-                          capture_output=True, text=True, timeout=600, check=False)
+def test_the_demo_ends_by_writing_the_report(small_demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, root = small_demo
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     [run] = [p for p in (root / ".ladder" / "runs").iterdir()]
     tail = proc.stdout[proc.stdout.index("$ ladder agent report"):]
