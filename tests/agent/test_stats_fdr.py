@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ladder.agent.stats.online_fdr import SEQUENCES, Addis, gamma, mixed, valid_settings
+from ladder.errors import LadderError
 
 # onlineFDR's ADDIS(sample.df1, random = FALSE): alpha 0.05, w0 alpha/2, lambda 0.25,
 # tau 0.5, gamma_j proportional to j^-1.6 (docs/reference/ADDIS.md of the package).
@@ -48,6 +49,14 @@ def test_a_new_run_uses_the_mixed_sequence_and_an_old_one_keeps_its_own() -> Non
                                 sequence="power").level()
     again = Addis.restore(0.05, 0.5, 0.25, Addis(sequence="mixed").state())
     assert again.sequence == "mixed"
+
+
+def test_a_state_naming_a_sequence_this_ladder_does_not_know_is_refused() -> None:
+    # A newer ladder's run resumed by this one: spending its alpha under another
+    # sequence would void the guarantee, so it is one clear error, not a silent default.
+    with pytest.raises(LadderError, match="spending sequence 'harmonic'.*does not know") as err:
+        Addis.restore(0.05, 0.5, 0.25, {**Addis().state(), "sequence": "harmonic"})
+    assert "start a new run" in err.value.line()
 
 
 def _stream_keeps(sequence: str, runs: int = 150, tests: int = 250) -> tuple[float, float]:

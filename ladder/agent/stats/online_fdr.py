@@ -43,6 +43,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ladder.errors import LadderError
+
 __all__ = ["SEQUENCES", "Addis", "gamma", "mixed"]
 
 _ZETA_1_6 = 2.2857656  # sum_{j>=1} j^-1.6: g_j = j^-1.6 / zeta(1.6) sums to one
@@ -129,7 +131,15 @@ def _sequence(state: Mapping[str, Any]) -> str:
     if not state:
         return DEFAULT_SEQUENCE  # a new run
     name = str(state.get("sequence", LEGACY_SEQUENCE))
-    return name if name in SEQUENCES else DEFAULT_SEQUENCE
+    if name not in SEQUENCES:
+        # Only a newer ladder writes one; resuming with another sequence would void the
+        # run's FDR guarantee (alpha already spent under the old one), so refuse.
+        raise LadderError(
+            f"the run's ADDIS state names the spending sequence {name!r}, which this "
+            f"ladder does not know (it knows {', '.join(sorted(SEQUENCES))})",
+            where="the run's journal",
+            todo="resume it with the ladder that started it, or start a new run")
+    return name
 
 
 def valid_settings(fdr: float, tau: float, lam: float) -> str:
