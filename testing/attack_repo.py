@@ -14,9 +14,12 @@ refs outside ladder's namespace, and every file of the user's working tree.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,12 +110,8 @@ def make_attack_repo(
     editable: Sequence[str] = ("train.py",),
 ) -> Path:
     """The repository at `path`, its run configured with `attack` as the proposer."""
-    root = make_repo(path, {"prepare.py": PREPARE, "train.py": train_py(), "score.py": SCORE})
-    _ok(ladder(root, "init"))
-    _ok(ladder(root, "add", "The evaluator is ground truth", "--id", PROTECT,
-               "--why", "An agent that edits its evaluator can score anything it likes."))
-    _ok(ladder(root, "promote", PROTECT, "--to", "5", "--rule", "protect",
-               "paths=prepare.py,score.py"))
+    root = path
+    shutil.copytree(_initialised(), root, symlinks=True)
     script = path.parent / f"{path.name}-attack.py"
     script.write_text(ATTACKER.format(train=attack.train, steps=list(attack.steps), says=attack.says), encoding="utf-8")
     cmd = f"{sys.executable} {script} {{prompt_file}}"
@@ -142,6 +141,27 @@ def make_attack_repo(
     protect_non_editable(Project(root), tuple(editable))
     assert not git(root, "status", "--porcelain").stdout.strip()
     return root
+
+
+_TEMPLATE: list[Path] = []  # this process's initialised repository, made once
+
+
+def _initialised() -> Path:
+    """The files, `ladder init` and the protect lesson at level 5, committed: the same
+    for every attack, so made once per process and copied (each setup ran three ladder
+    commands, about a fifth of the attack tests' CI time)."""
+    if not _TEMPLATE:
+        where = Path(tempfile.mkdtemp(prefix="ladder-attack-template-"))
+        atexit.register(shutil.rmtree, where, ignore_errors=True)
+        root = make_repo(where / "repo", {"prepare.py": PREPARE, "train.py": train_py(),
+                                          "score.py": SCORE})
+        _ok(ladder(root, "init"))
+        _ok(ladder(root, "add", "The evaluator is ground truth", "--id", PROTECT,
+                   "--why", "An agent that edits its evaluator can score anything it likes."))
+        _ok(ladder(root, "promote", PROTECT, "--to", "5", "--rule", "protect",
+                   "paths=prepare.py,score.py"))
+        _TEMPLATE.append(root)
+    return _TEMPLATE[0]
 
 
 def _ok(proc: object) -> None:
