@@ -128,6 +128,45 @@ def test_artifacts_are_quarantined_for_a_person(
     assert ws.tip == ws.baseline  # nothing kept
 
 
+def test_a_time_collapse_that_does_not_repeat_is_load_not_skipped_work(tmp_path: Path) -> None:
+    """The parent timed at a busy moment (two runs started at once), the candidate at a
+    quiet one: its first seeds look like skipped work. Re-timed on fresh seeds the
+    collapse is gone, so a real gain is kept (replicated) and nobody is asked."""
+    def quiet(result: EvalResult, text: str) -> EvalResult:
+        if "recheck" in result.key:
+            return result
+        return replace(result, seconds=result.seconds * 0.1)
+
+    world = World(faults={"# quiet": quiet})
+    real = move(-1.5, extra="# quiet\n")
+    run, ws, journal = loop_run(tmp_path, [real], world=world)
+    started(run, ws)
+    verdict = run.iterate(1)
+    assert verdict.status == "keep", verdict.reasons
+    assert verdict.stats["label"] == "time signal not repeated, replicated"
+    assert verdict.stats["timing_only"] is True and verdict.stats["persisted"] is False
+    assert any("time collapsed" in a for a in verdict.stats["first_anomalies"])
+    assert journal.of_kind("recheck")[0]["verdict"]["status"] == "keep"
+    assert run.tally.quarantined == 0 and ws.tip != ws.baseline
+
+
+def test_a_time_collapse_alone_waits_until_the_improvement_is_shown(tmp_path: Path) -> None:
+    """Until its improvement is shown, a candidate whose only signal is the time goes on
+    like any other (it used to be parked after one seed); once shown, a collapse that
+    repeats on the fresh seeds is still quarantined for a person."""
+    def fast(result: EvalResult, text: str) -> EvalResult:
+        return replace(result, seconds=result.seconds * 0.1)
+
+    world = World(faults={"# fast": fast})
+    run, ws, _ = loop_run(tmp_path, [move(-0.1, extra="# fast\n")], world=world)
+    started(run, ws)
+    verdict = run.iterate(1)
+    assert verdict.status == "quarantine", verdict.reasons
+    assert verdict.stats["n"] > 1 and verdict.stats["p"] <= verdict.stats["alpha"]
+    assert verdict.stats["persisted"] is True
+    assert any("time collapsed" in a for a in verdict.stats["anomalies"])
+
+
 def test_a_large_effect_that_replicates_is_kept_without_a_person(tmp_path: Path) -> None:
     config = with_settings(iterations=11, evaluations=None)
     big = move(-1.5)  # loss 4 -> 0.25 after ten neutral changes: far above their history

@@ -54,7 +54,7 @@ def test_a_new_run_uses_the_mixed_sequence_and_an_old_one_keeps_its_own() -> Non
 def test_a_state_naming_a_sequence_this_ladder_does_not_know_is_refused() -> None:
     # A newer ladder's run resumed by this one: spending its alpha under another
     # sequence would void the guarantee, so it is one clear error, not a silent default.
-    with pytest.raises(LadderError, match="spending sequence 'harmonic'.*does not know") as err:
+    with pytest.raises(LadderError, match=r"spending sequence 'harmonic'.*does not know") as err:
         Addis.restore(0.05, 0.5, 0.25, {**Addis().state(), "sequence": "harmonic"})
     assert "start a new run" in err.value.line()
 

@@ -35,6 +35,14 @@ class Signals:
     large: str = ""  # why the effect is large ("" when it is not)
     time_ratio: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    collapsed: bool = False  # one of `artifacts` is the time collapse
+
+    @property
+    def timing_only(self) -> bool:
+        """The only artifact signal is the time collapse: a comparison of wall times
+        taken at different moments (a parent's results are shared), which a machine
+        busier at one of them fakes; the other signals read the values themselves."""
+        return self.collapsed and len(self.artifacts) == 1
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"z": self.z, "time_ratio": self.time_ratio}
@@ -92,10 +100,12 @@ def signals(
                 found.append(f"seed {result.seed}: {why}")
     effect = mean(diffs)
     ratio = None
+    collapsed = False
     parent_time = mean([p.seconds for p, _ in pairs])
     if pairs and parent_time > 0:
         ratio = mean([c.seconds for _, c in pairs]) / parent_time
         if ratio < s.time_collapse and effect > 0:
+            collapsed = True
             found.append(f"evaluation time collapsed to {ratio:.0%} of the parent's "
                          f"({ratio * parent_time:.3g}s vs {parent_time:.3g}s): was work skipped?")
     values = [(p.metrics[target.name], c.metrics[target.name]) for p, c in pairs] + list(earlier)
@@ -111,4 +121,4 @@ def signals(
     if z is not None and z > s.z_threshold:
         large = (f"the effect {effect:.4g} is {z:.1f} robust sigmas above the run's history of "
                  f"effects (threshold {s.z_threshold:g})")
-    return Signals(tuple(found), z, large, ratio)
+    return Signals(tuple(found), z, large, ratio, collapsed=collapsed)

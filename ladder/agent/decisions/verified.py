@@ -238,13 +238,21 @@ class VerifiedDecision:
         looks = self._looks(diffs, design, len(candidate))
         now = looks[-1]
         base = self._base(pairs, diffs, found, candidate, now, design)
-        if found.artifacts:
+        shown = next((look for look in looks if look.crossed), None)
+        more = plan.more(len(candidate))
+        # A time collapse alone matters only for a candidate about to be kept: until its
+        # improvement is shown it goes on (or out) like any other. Two runs started at
+        # once on one machine timed the baseline at 19 s and every later candidate at
+        # 3 s, and parked each improving candidate after one seed.
+        if found.artifacts and not (found.timing_only and shown is None):
             reasons = (*notes, *(f"anomaly: {a}" for a in found.artifacts),
                        "quarantined: re-evaluated on fresh seeds; a person decides "
                        "(`ladder agent review`)")
-            return Verdict("quarantine", reasons, {**base, "pending": "artifact"})
-        shown = next((look for look in looks if look.crossed), None)
-        more = plan.more(len(candidate))
+            stats = {**base, "pending": "artifact", "timing_only": found.timing_only}
+            if shown is not None:  # what ADDIS hears should it be kept after its re-check
+                stats["p"] = min(design.p_value(shown.index, shown.z), design.alpha)
+                stats["shown_at"] = design.looks[shown.index]
+            return Verdict("quarantine", reasons, stats)
         if shown is None:
             return self._not_shown(base, notes, design, now, more)
         return self._shown(pairs, base, notes, design, shown, found, more)
@@ -400,6 +408,13 @@ class VerifiedDecision:
             "n": fresh.n, "effect": fresh.mean, "p": fresh.p, "sd": fresh.sd, "ci": fresh_ci,
             "anomalies": list(found.artifacts), "crashed": crashed, "guards": fresh_guards}
         persisted = bool(found.artifacts) or bool(crashed)
+        if kind == "artifact" and stats.get("timing_only") and not persisted:
+            # Timed again on fresh seeds (the parent's too, or its results there), the
+            # collapse did not repeat: the machine's load, not skipped work. What is
+            # left is an improvement shown at the run's alpha: replicated like a
+            # one-seed keep (a candidate that skipped work only at first is judged on
+            # the honest fresh values, which must agree with its first estimate).
+            kind = "timing"
         stats = {**stats, "recheck": fresh_stats, "persisted": persisted, "flag": kind,
                  "first_anomalies": list(flagged.stats.get("anomalies", []))}
         words = (f"on {fresh.n} fresh seed(s) the anomaly persisted: "
@@ -414,8 +429,9 @@ class VerifiedDecision:
             replicated = shown and consistent and not failed_guard
             more = plan.more(len(candidate)) if plan is not None else 0
             if replicated:
-                label = "large effect, replicated" if kind == "large-effect" else \
-                    "replicated on fresh seeds"
+                label = {"large-effect": "large effect, replicated",
+                         "timing": "time signal not repeated, replicated"}.get(
+                             kind, "replicated on fresh seeds")
                 reasons = (*flagged.reasons[:-1], f"{label}: {words}")
                 return self._final(Verdict("keep", reasons, {**stats, "label": label,
                                                              "stop": "efficacy"}),
@@ -429,7 +445,7 @@ class VerifiedDecision:
             else:
                 why = "it did not replicate"
             words += f"; {why}"
-            if kind == "one-seed":
+            if kind in ("one-seed", "timing"):
                 reasons = (*flagged.reasons[:-1], words)
                 return self._final(Verdict("discard", reasons, {**stats, "stop": "replication"}),
                                    p=1.0)
