@@ -67,6 +67,9 @@ MIN_CALIBRATION_SEEDS = 3  # ... or on the seed cap, when smaller, but never few
 LEARNING = 5  # decisions with a measured spread before conditional-power futility
 REPLICATE_ALPHA = 0.05  # a replication's fresh seeds must show the effect at this level
 REPLICATE_SEEDS = 5  # ... on at most this many fresh seeds (most replicate on one or two)
+# the label of a flagged candidate kept on its fresh seeds, by what flagged it
+REPLICATED = {"large-effect": "large effect, replicated",
+              "timing": "time signal not repeated, replicated"}
 CONSISTENT_ALPHA = 0.001  # ... and the first estimate must not be far above the fresh one
 OPTIMISM = 0.5  # futility: conditional power under the current estimate (J&T 10.3)
 POWER = 0.8  # "effects above X can be kept": kept this often
@@ -250,7 +253,7 @@ class VerifiedDecision:
                        "(`ladder agent review`)")
             stats = {**base, "pending": "artifact", "timing_only": found.timing_only}
             if shown is not None:  # what ADDIS hears should it be kept after its re-check
-                stats["p"] = min(design.p_value(shown.index, shown.z), design.alpha)
+                stats["p"] = _shown_p(design, shown)
                 stats["shown_at"] = design.looks[shown.index]
             return Verdict("quarantine", reasons, stats)
         if shown is None:
@@ -317,8 +320,7 @@ class VerifiedDecision:
         more: int,
     ) -> Verdict | int:
         target = self.config.target
-        # crossing the boundary means p <= alpha; the integration's last digits may disagree
-        p = min(design.p_value(shown.index, shown.z), design.alpha)
+        p = _shown_p(design, shown)
         stats = {**base, "p": p, "shown_at": design.looks[shown.index]}
         effect = float(base["effect"])
         if effect < self.min_effect:
@@ -429,9 +431,7 @@ class VerifiedDecision:
             replicated = shown and consistent and not failed_guard
             more = plan.more(len(candidate)) if plan is not None else 0
             if replicated:
-                label = {"large-effect": "large effect, replicated",
-                         "timing": "time signal not repeated, replicated"}.get(
-                             kind, "replicated on fresh seeds")
+                label = REPLICATED.get(kind, "replicated on fresh seeds")
                 reasons = (*flagged.reasons[:-1], f"{label}: {words}")
                 return self._final(Verdict("keep", reasons, {**stats, "label": label,
                                                              "stop": "efficacy"}),
@@ -633,3 +633,9 @@ def _ci(interval: tuple[float, float] | Sequence[float] | None) -> list[float] |
 
 def _interval_words(ci: Sequence[float] | None) -> str:
     return f" (95% CI {ci[0]:.4g} to {ci[1]:.4g})" if ci else ""
+
+
+def _shown_p(design: Design, shown: Look) -> float:
+    """The stagewise p-value of a look that crossed its boundary: at most alpha (crossing
+    means p <= alpha; the integration's last digits may disagree)."""
+    return min(design.p_value(shown.index, shown.z), design.alpha)
