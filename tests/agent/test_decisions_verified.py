@@ -242,6 +242,37 @@ def test_a_real_gain_is_not_called_inconsistent_by_a_young_tight_pool() -> None:
     assert kept.stats["label"] == "large effect, replicated"
 
 
+def test_a_replication_is_judged_with_the_spread_of_all_its_seeds() -> None:
+    """A run whose pool learnt a paired sd of 0.0002 from two small changes (a demo's
+    MOMENTUM 0 -> 0.1 and STEPS 100 -> 110), then a change whose seeds scatter a hundred
+    times wider: +0.04 on its seed, then +0.002 on a fresh one. On the prior alone each
+    seed looks certain and the change was kept at its first fresh seed; judged with the
+    spread of its own seeds, it has to keep showing the gain, and this one does not."""
+    decision = VerifiedDecision(CONFIG)
+    decision.calibration = {"priors": {"loss": {"s2": 0.148**2, "df": 5.0,
+                                                "source": "calibration"}}}
+    decision.pools["loss"] = Pool()
+    decision.pools["loss"].add(0.0002**2, 1)
+    decision.pools["loss"].add(0.0001**2, 1)
+    first = [{"seed": 0, "parent": 5.0, "candidate": 4.96, "improvement": 0.04}]
+    flagged = Verdict("quarantine", ("loss improved by 0.04", "shown on one seed: "
+                                     "replicated on fresh seeds before it is kept"),
+                      {"pending": "one-seed", "effect": 0.04, "n": 1, "p": 1e-6, "diffs": first})
+    plan = decision.recheck_plan(flagged, slots=2)
+    fresh = [0.002, -0.03, 0.01, -0.02, 0.015]
+    verdict: Verdict | int = 1
+    for k in range(1, len(fresh) + 1):
+        verdict = decision.recheck(flagged, *_fresh(fresh[:k]), plan)
+        if isinstance(verdict, Verdict):
+            break
+    assert isinstance(verdict, Verdict) and verdict.status == "discard", verdict
+    assert "did not replicate" in verdict.reasons[-1]
+    # a change whose seeds agree is still kept on its first fresh seed
+    steady = Verdict("quarantine", flagged.reasons, {**flagged.stats, "effect": 0.04})
+    kept = decision.recheck(steady, *_fresh([0.0398]), plan)
+    assert isinstance(kept, Verdict) and kept.status == "keep", kept
+
+
 def test_a_one_seed_keep_the_budget_cannot_replicate_is_not_kept() -> None:
     decision = VerifiedDecision(CONFIG)
     flagged = Verdict("quarantine", ("loss improved by 0.05", "shown on one seed: replicated "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 
 import numpy as np
 import pytest
@@ -176,24 +177,72 @@ def test_a_loose_calibration_bound_is_set_aside_at_once() -> None:
     chosen = combine(pool, calibration)
     assert chosen.s2 == pytest.approx(0.0003) and chosen.df == 2
     assert "loose" in chosen.source
-    near = Pool()  # decisions consistent with the bound still blend with it
-    near.add(0.04, 1)
+    near = Pool()  # decisions consistent with the bound still blend with it, the bound
+    near.add(0.04, 1)  # weighing no more than they do
     near.add(0.05, 1)
-    assert combine(near, calibration).df == 7
+    blended = combine(near, calibration)
+    assert blended.df == 4 and blended.s2 == pytest.approx((0.09 + 2 * 0.056) / 4)
 
 
-def test_setting_a_tight_bound_aside_keeps_the_level() -> None:
-    # worst case: the bound is exact, so "loose" only fires on an unluckily small pool;
-    # a null decision tested with the chosen prior still rejects at most at its level
+def _demo_pool(spreads: list[tuple[float, int]]) -> Pool:
+    pool = Pool()
+    for sd, df in spreads:
+        pool.add(sd**2, df)
+    return pool
+
+
+def test_an_inflated_bound_weighs_no_more_than_the_decisions() -> None:
+    """A demo's ninth decision: the calibration's bound 0.148 per paired seed, two
+    decisions with spreads 0.082 and 0.0055 (scattered: d0 under one), and the learning
+    rate doubled, -0.192 on six seeds with a paired sd of 0.026. The bound weighed on its
+    five df held the test at p 0.00045, over ADDIS's 0.0004; weighed as the decisions
+    are, the gain is shown."""
+    calibration = Prior(0.148**2, 5.0, "calibration")
+    pool = _demo_pool([(0.082, 1), (0.0055, 1)])
+    prior = combine(pool, calibration)
+    assert prior.df < 2 and "calibration and pooled" in prior.source
+    z = (-1.34, -0.52, 0.0, 0.0, 0.52, 1.34)
+    diffs = [0.192 + 0.026 * v / statistics.stdev(z) for v in z]
+    assert moderated(diffs, prior).p < 1e-4
+    old = Prior((pool.prior().df * pool.prior().s2 + 5 * 0.148**2) / (pool.prior().df + 5),
+                pool.prior().df + 5, "the bound on its own five df")
+    assert moderated(diffs, old).p > 4e-4
+
+
+def test_a_bound_is_tested_loose_on_all_the_decisions_degrees_of_freedom() -> None:
+    """The same demo seven decisions on: 18 df of spreads from 0.0055 to 0.082 (pooled sd
+    0.041), against a bound of 0.148. Smyth's d0 stays near two (the spreads differ),
+    and an F test on two df never found the bound loose: it came back at full weight and
+    a real gain's first seed (+0.11) was dropped for futility. On all 18 df it is loose."""
+    spreads = [(0.082, 1), (0.0055, 1), (0.026, 5), (0.0136, 1), (0.0261, 3), (0.008, 4),
+               (0.078, 3)]
+    pool = _demo_pool(spreads)
+    pooled = pool.prior()
+    assert pooled is not None and pooled.df < 5
+    chosen = combine(pool, Prior(0.148**2, 5.0, "calibration"))
+    assert "loose" in chosen.source and chosen.sd < 0.06
+
+
+@pytest.mark.parametrize("d0", [math.inf, 4.0])
+def test_setting_a_tight_bound_aside_keeps_the_level(d0: float) -> None:
+    """Worst case: the bound is exact, so "loose" only fires on an unluckily small pool.
+    With the decisions' true variances equal (d0 inf) or scattered as Smyth's model has
+    them (d0 = 4: s0^2 d0 / chi2(d0), s0^2 set so that the bound is their mean), a null
+    decision tested with the chosen prior still rejects at most at its level."""
     rng = random.Random(11)
+    nrng = np.random.default_rng(11)
+
+    def sd() -> float:
+        return 1.0 if math.isinf(d0) else math.sqrt((d0 - 2) / float(nrng.chisquare(d0)))
+
     trials, rejected = 5000, 0
     for _ in range(trials):
         pool = Pool()
-        for _ in range(2):
-            values = _draws(rng, 1.0, rng.choice((2, 3)))
+        for _ in range(rng.choice((2, 4, 8))):
+            values = _draws(rng, sd(), rng.choice((2, 3)))
             mean = sum(values) / len(values)
             pool.add(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1),
                      len(values) - 1)
         prior = combine(pool, Prior(1.0, 5.0, "calibration"))
-        rejected += moderated(_draws(rng, 1.0, 3), prior).p <= 0.01
+        rejected += moderated(_draws(rng, sd(), 3), prior).p <= 0.01
     assert rejected / trials <= 0.015

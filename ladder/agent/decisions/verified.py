@@ -402,7 +402,14 @@ class VerifiedDecision:
         good = [(p, c) for p, c in pairs if not crash_reason(c, config)]
         diffs = improvements(target, good)
         found = signals(config, good, diffs, candidate, earlier=_pairs_of_stats(flagged.stats))
-        fresh = moderated(diffs, self.prior(target.name))
+        # The fresh seeds' mean, tested with the spread of all the candidate's seeds: a
+        # candidate shown on one seed and replicated on one more was otherwise judged on
+        # the run's prior alone, and a prior learnt from small changes (two of a demo's
+        # decisions had paired sds of 0.0002) made a change whose seeds scatter 100 times
+        # wider look certain on both of them, in either direction.
+        earlier = [float(d["improvement"]) for d in stats.get("diffs") or ()
+                   if isinstance(d, Mapping) and "improvement" in d]
+        fresh = moderated(diffs, self.prior(target.name), spread=[*earlier, *diffs])
         first = float(stats.get("effect", 0.0))
         fresh_ci = _ci(fresh.interval())
         fresh_guards = self._recheck_guards(good)

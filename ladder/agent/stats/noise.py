@@ -128,6 +128,17 @@ class Pool:
         s2 = self.sum_ss / self.df if self.sum_ss > 0 else math.exp(log_s2)  # (older states)
         return Prior(s2, d0, f"pooled over {g} decisions ({self.df:.0f} df)")
 
+    def spread(self) -> Prior | None:
+        """The decisions' pooled variance on all their degrees of freedom (None before
+        any): what an F test against the calibration's bound compares. Smyth's d0
+        (`prior`) counts how much the decisions differ from one another, not how well
+        their average variance is known; with scattered spreads it stayed near two after
+        eighteen degrees of freedom and the bound, seven times too wide, never tested
+        loose."""
+        if self.df <= 0 or self.sum_ss <= 0:
+            return None
+        return Prior(self.sum_ss / self.df, self.df, f"pooled over {self.count} decisions")
+
     def state(self) -> dict[str, float]:
         return {"count": self.count, "df": self.df, "sum_e": self.sum_e, "sum_e2": self.sum_e2,
                 "sum_trigamma": self.sum_trigamma, "zeros": self.zeros, "sum_ss": self.sum_ss}
@@ -149,22 +160,39 @@ def combine(pool: Pool, calibration: Prior | None, floor_s2: float = 0.0,
     """The prior a decision uses: the run's decisions once they carry at least as many
     degrees of freedom as the calibration (and five decisions), or as soon as they show
     the calibration's upper bound to be loose (pairing cancels most of the seed-to-seed
-    spread the calibration sees: a one-sided F test at LOOSE); before that both,
-    weighted by their degrees of freedom; never below the re-run noise floor (see
+    spread the calibration sees: a one-sided F test at LOOSE on all their degrees of
+    freedom); before that both, weighted by their degrees of freedom, the calibration's
+    weight at most the decisions' (`_blend`); never below the re-run noise floor (see
     `_floored`)."""
     pooled = pool.prior()
     if pooled is not None and (calibration is None or (pool.count >= 5 and pooled.df >= calibration.df)):
         chosen = pooled
-    elif pooled is not None and calibration is not None and _loose(pooled, calibration):
+    elif pooled is not None and calibration is not None and _loose(pool.spread(), calibration):
         chosen = Prior(pooled.s2, pooled.df,
                        f"{pooled.source}; the calibration's upper bound is loose")
     elif pooled is not None and calibration is not None:
-        df = pooled.df + calibration.df
-        s2 = (pooled.df * pooled.s2 + calibration.df * calibration.s2) / df
-        chosen = Prior(s2, df, f"calibration and {pooled.source}")
+        chosen = _blend(pooled, calibration)
     else:
         chosen = calibration or NO_PRIOR
     return _floored(chosen, floor_s2, floor_df)
+
+
+def _blend(pooled: Prior, calibration: Prior) -> Prior:
+    """The decisions' prior and the calibration's bound, weighted by degrees of freedom,
+    the bound's weight at most the decisions'.
+
+    The decisions' d0 says how much any one shared variance tells about the next
+    decision's (Smyth's model: their true variances scatter around s0^2 with d0 degrees
+    of freedom); the calibration's bound is one more shared variance, and an inflated
+    one. Weighed on its own k - 1 seeds it held a demo's early decisions at a paired
+    spread five times the truth: a learning rate doubled, -0.19 on six seeds with a
+    paired sd of 0.026, missed alpha by a hair (p 0.00045 > 0.0004), and with the
+    decisions' spreads scattered (d0 about 2) the bound came back at full weight later and
+    dropped a real gain after one seed."""
+    weight = min(calibration.df, pooled.df)
+    df = pooled.df + weight
+    s2 = (pooled.df * pooled.s2 + weight * calibration.s2) / df
+    return Prior(s2, df, f"calibration and {pooled.source}")
 
 
 def _floored(chosen: Prior, floor_s2: float, floor_df: float) -> Prior:
@@ -189,9 +217,9 @@ def _floored(chosen: Prior, floor_s2: float, floor_df: float) -> Prior:
     return Prior(s2, df, chosen.source + f", pooled with the re-run noise floor ({floor_df:.0f} df)")
 
 
-def _loose(pooled: Prior, calibration: Prior) -> bool:
+def _loose(pooled: Prior | None, calibration: Prior) -> bool:
     """Is the pooled variance significantly below the calibration's bound?"""
-    if pooled.df < 2 or calibration.df < 1 or pooled.s2 <= 0 or calibration.s2 <= 0:
+    if pooled is None or pooled.df < 2 or calibration.df < 1 or pooled.s2 <= 0 or calibration.s2 <= 0:
         return False
     return pooled.s2 < calibration.s2 * float(sps.f.ppf(LOOSE, pooled.df, calibration.df))
 
@@ -225,17 +253,23 @@ class Moderated:
         return self.mean + float(sps.t.ppf(level, self.df)) * self.se
 
 
-def moderated(values: Sequence[float], prior: Prior) -> Moderated:
+def moderated(values: Sequence[float], prior: Prior,
+              spread: Sequence[float] | None = None) -> Moderated:
     """The moderated t of `values` (prior.df 0: the ordinary t-test; n < 2 and no prior:
-    no test, p = 1). With zero spread, the sign of the mean decides (p 0, 0.5 or 1)."""
+    no test, p = 1). With zero spread, the sign of the mean decides (p 0, 0.5 or 1).
+
+    `spread`, when given, are the values whose sample variance is the decision's own
+    (`values` among them): a replication tests its fresh seeds' mean with the spread of
+    all the candidate's seeds, so that one fresh seed is never judged on the prior alone."""
     n = len(values)
     if n == 0:
         return Moderated(0, 0.0, 0.0, 0.0, 0.0, math.nan, 1.0)
     mean = math.fsum(values) / n
-    own = statistics.stdev(values) if n >= 2 else 0.0
+    own_values = values if spread is None else spread
+    own = statistics.stdev(own_values) if len(own_values) >= 2 else 0.0
     if own < 1e-13 * max(1.0, abs(mean)):
         own = 0.0
-    d = n - 1
+    d = len(own_values) - 1
     df = prior.df + d
     if df <= 0:
         return Moderated(n, mean, own, 0.0, 0.0, math.nan, 1.0)
