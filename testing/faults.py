@@ -177,17 +177,18 @@ def _refs(root: Path, run: str, records: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def _revalidations(records: Sequence[dict[str, Any]]) -> list[str]:
-    """Each re-validation's results are of the commit it names (issue 12: one reused
-    another best's measurements)."""
+    """Each re-validation's results are of the commit it names, measured before it
+    (issue 12: one reused another best's measurements). Results are keyed
+    `reval/COMMIT/sK` (the baseline's `reval/baseline/sK`, shared by all of them)."""
     problems = []
+    measured: set[str] = set()
     for rec in records:
+        if rec["kind"] == "evaluation" and rec["data"]["key"].startswith("reval/"):
+            measured.add(rec["data"]["key"].split("/")[1])
         if rec["kind"] != "revalidation":
             continue
         data = rec["data"]
-        prefix = f"reval{data['index']}/"
-        best = {r["data"]["key"].split("/")[1] for r in records if r["kind"] == "evaluation"
-                and r["data"]["key"].startswith(prefix) and "/baseline/" not in r["data"]["key"]}
-        if str(data["commit"])[:12] not in best:
+        if str(data["commit"])[:12] not in measured:
             problems.append(f"re-validation {data['index']} names {data['commit'][:12]}, "
-                            f"its evaluations are of {sorted(best)}")
+                            f"no evaluation of it came before (measured: {sorted(measured)})")
     return problems

@@ -60,6 +60,8 @@ from ladder.errors import LadderError
 from ladder.sandbox import Sandbox, expand, resolve
 
 PARENT_SLOT, CANDIDATE_SLOT, SCORER_SLOT = "parent", "candidate", "scorer"
+REVAL = "reval"  # result keys and seeds of the re-validations (`revalidate`)
+REVAL_BASELINE = f"{REVAL}/baseline"
 _MAX_ATTEMPTS = 1000
 
 
@@ -151,7 +153,14 @@ class Run:
 
     @property
     def budget(self) -> Budget:
-        return Budget.of(self.config, self.decision)
+        """The evaluation budget; the final re-validation's reserve shrinks by the
+        baseline's re-validation results already measured (`revalidate`)."""
+        budget = Budget.of(self.config, self.decision)
+        measured = sum(key in self.evals for key in self._reval_keys(REVAL_BASELINE))
+        return dataclasses.replace(budget, reserve=budget.reserve - measured)
+
+    def _reval_keys(self, head: str) -> list[str]:
+        return [f"{head}/s{k}" for k in range(self.decision.revalidation_seeds)]
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -560,16 +569,22 @@ class Run:
         if top.status == "baseline" or not n_seeds:
             return None
         n = len(self.revalidations)
-        if tag != "final" and not self.budget.affords(self.tally.evaluations, 2 * n_seeds):
+        # Every re-validation uses the same fresh seeds: nothing selects on them, and the
+        # baseline never changes, so its results there are measured once a run and each
+        # later re-validation pays only for the best (intermediate ones cost a far-from-
+        # the-optimum run of the benchmark a tenth of its budget). The best's results are
+        # keyed by its commit: a re-validation a kill cut short is redone for the best of
+        # its time, and never lends its results to another.
+        best_head = f"{REVAL}/{top.commit[:12]}"
+        cost = sum(key not in self.evals
+                   for key in (*self._reval_keys(REVAL_BASELINE), *self._reval_keys(best_head)))
+        if tag != "final" and not self.budget.affords(self.tally.evaluations, cost):
             return None  # the final re-validation has its evaluations set aside; this does not
         self.phase = f"re-validation ({tag}): best #{top.iteration} against the baseline"
         base_tree = self.ws.checkout(PARENT_SLOT, self.history[0].commit)
         best_tree = self.ws.checkout(CANDIDATE_SLOT, top.commit)
-        seeds = [derive_seed(self.config.seed, self.run_id, "revalidate", n, k) for k in range(n_seeds)]
-        # The best's results are keyed by its commit: a re-validation a kill cut short
-        # is redone for the best of its time, and never lends its results to another.
-        jobs = self._pair_jobs(f"reval{n}/baseline", f"reval{n}/{top.commit[:12]}", base_tree,
-                               best_tree, seeds)
+        seeds = [derive_seed(self.config.seed, self.run_id, REVAL, k) for k in range(n_seeds)]
+        jobs = self._pair_jobs(REVAL_BASELINE, best_head, base_tree, best_tree, seeds)
         results = self._evaluate(None, jobs)  # no iteration: the best against the baseline
         outcome = dict(self.decision.revalidate(results[0::2], results[1::2]))
         record = {**jsonable(outcome), "index": n, "tag": tag, "commit": top.commit,

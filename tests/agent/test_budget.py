@@ -57,6 +57,27 @@ def test_the_final_revalidation_is_paid_from_the_budget(tmp_path: Path) -> None:
     assert run.tally.evaluations <= 120
 
 
+def test_revalidations_measure_the_baseline_once(tmp_path: Path) -> None:
+    """Every re-validation uses the same fresh seeds, so the baseline is evaluated there
+    once a run: a later one pays only for its best, and the final one's reserve shrinks
+    to that once the baseline is measured."""
+    config = with_settings(evaluations=400, iterations=None, verify_revalidate_every=1,
+                           verify_on_converged="explore")
+    run, ws, journal = loop_run(tmp_path, [move(-0.5), move(-0.4), move(0.5)], config=config)
+    full = run.budget.reserve
+    assert full == 2 * config.seeds
+    started(run, ws).loop()
+    revalidations = journal.of_kind("revalidation")
+    bests = {r["commit"] for r in revalidations}
+    assert len(revalidations) >= 3 and len(bests) >= 2, revalidations
+    keys = [e["key"] for e in journal.of_kind("evaluation") if e["key"].startswith("reval")]
+    assert sum(k.startswith("reval/baseline/") for k in keys) == config.seeds
+    # each best on the seeds once, whatever the number of re-validations naming it
+    assert len(keys) == config.seeds * (1 + len(bests)) == len(set(keys))
+    assert run.budget.reserve == config.seeds  # the final now pays only for its best
+    assert run.tally.evaluations <= 400
+
+
 @pytest.mark.parametrize(("reuse", "spent", "decided"), [(True, 40, 39), (False, 41, 20)])
 def test_crude_spends_one_evaluation_a_decision_against_a_known_parent(
     tmp_path: Path, reuse: bool, spent: int, decided: int
