@@ -413,3 +413,24 @@ def test_quantized_levels_are_never_above_addis_level() -> None:
     for alpha in (0.05, 0.0123, 3.3e-4, 0.2499):
         assert quantize(alpha) <= alpha < quantize(alpha) * 10 ** (1 / 50) * (1 + 1e-9)
     assert math.isclose(quantize(0.01), 0.01)
+
+
+def test_a_first_seed_is_not_dropped_on_a_test_with_no_degrees_of_freedom() -> None:
+    """A demo's pool after five decisions: paired spreads from 0.000001 (a weight decay
+    nudged) to 0.046 (the learning rate doubled), so Smyth's d0 is a fraction of one. A
+    one-seed look then has a p-value near 0.3 whatever its effect, and the
+    conditional-power rule dropped +0.08 (about three of the run's sigmas) after its first
+    seed. It now looks again; a first seed that got worse still stops at once."""
+    decision = VerifiedDecision(CONFIG)
+    decision.calibration = {"priors": {"loss": {"s2": 0.0774**2, "df": 5.0,
+                                                "source": "calibration"}}}
+    decision.pools["loss"] = Pool()
+    for sd, df in ((0.0159, 2), (0.0117, 1), (0.000001, 1), (0.00836, 3), (0.0458, 4)):
+        decision.pools["loss"].add(sd**2, df)
+    assert decision.prior("loss").df < 1
+    plan = decision.plan(slots=2)
+    better = decision.judge(*_fresh([0.08]), [], plan)
+    assert better == 1, better
+    worse = decision.judge(*_fresh([-0.08]), [], plan)
+    assert isinstance(worse, Verdict) and worse.status == "discard"
+    assert worse.stats["stop"] == "futility"

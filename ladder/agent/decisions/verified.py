@@ -65,6 +65,7 @@ FIRST_EFFICACY = 1  # a keep shown on one seed is replicated on fresh seeds firs
 CALIBRATION_SEEDS = 6  # the baseline on this many seeds, twice
 MIN_CALIBRATION_SEEDS = 3  # ... or on the seed cap, when smaller, but never fewer than this
 LEARNING = 5  # decisions with a measured spread before conditional-power futility
+POWER_DF = 2.0  # ... which also needs a test on at least this many degrees of freedom
 REPLICATE_ALPHA = 0.05  # a replication's fresh seeds must show the effect at this level
 REPLICATE_SEEDS = 5  # ... on at most this many fresh seeds (most replicate on one or two)
 # the label of a flagged candidate kept on its fresh seeds, by what flagged it
@@ -170,10 +171,19 @@ class VerifiedDecision:
         too wide, and stop every candidate after one seed -- where no spread is
         measured, so the run would never learn better."""
         s = self.config.verify
-        learned = self.pools.get(self.config.target.name, Pool()).count >= LEARNING
+        target = self.config.target.name
+        learned = self.pools.get(target, Pool()).count >= LEARNING
+        # ... and it waits, whatever was learned, for a look whose test has POWER_DF
+        # degrees of freedom: where the decisions' spreads differ widely (a demo's went
+        # from 0.000001 to 0.05), the prior is worth a fraction of one, a look on one
+        # seed has a p-value near 0.3 whatever its effect, and the rule dropped gains
+        # of 2 to 10 sigma after their first seed. The sign rule still applies.
+        prior_df = self.prior(target).df
+        informative = next((k for k, n in enumerate(plan.looks) if prior_df + n - 1 >= POWER_DF),
+                           len(plan.looks))
         return Design(self.level(), plan.looks, s.spending, FIRST_EFFICACY,
                       futility_z=_z(s.futility), futility_power=s.futility_power,
-                      optimism=OPTIMISM, power_from=0 if learned else 1)
+                      optimism=OPTIMISM, power_from=max(0 if learned else 1, informative))
 
     # --- calibration ------------------------------------------------------------------
 
