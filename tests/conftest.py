@@ -27,12 +27,11 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def small_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """One `ladder demo` on a tiny budget (3 iterations, 2 seeds) and its directory,
-    shared by the tests that only read what it printed and left (a demo run is ~25 s of
-    CI)."""
-    root = tmp_path_factory.mktemp("small-demo") / "demo"
-    proc = subprocess.run([sys.executable, "-m", "ladder", "demo", "--dir", str(root),
-                           "--iterations", "3", "--seeds", "2"],
-                          capture_output=True, text=True, timeout=600, check=False)
+def default_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One `ladder demo` exactly as a new user runs it (no option: its own budget, seeds
+    and decision settings) and its directory, shared by the tests that read what it
+    printed and left (a demo is a couple of minutes of CI)."""
+    root = tmp_path_factory.mktemp("default-demo") / "demo"
+    proc = subprocess.run([sys.executable, "-m", "ladder", "demo", "--dir", str(root)],
+                          capture_output=True, text=True, timeout=1200, check=False)
     return proc, root

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ladder import _toml
 from ladder.commands.promote import parse_rule_args, parse_value, read_code
 from ladder.errors import LadderError
 from testing.cli import ladder
@@ -168,31 +169,45 @@ def test_help_lists_every_command() -> None:
 
 
 @pytest.mark.slow
-def test_demo_smoke_with_a_tiny_budget(small_demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
-    proc, root = small_demo
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    # it says first how its proposer is biased, and decides with the default settings
+def test_the_default_demo_keeps_its_verified_wins(
+    default_demo: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """`ladder demo` as a new user runs it: its proposer's biases said first, every
+    decision setting the default, and at least one verified keep that the final
+    re-validation on fresh seeds confirms (issue 10)."""
+    proc, root = default_demo
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert proc.stdout.splitlines()[0].startswith("ladder demo: the proposer is biased")
     assert "scaling LEARNING_RATE up x8" in proc.stdout.splitlines()[0]
     toml = (root / ".ladder" / "agent.toml").read_text()
-    assert "fdr" not in toml
-    # the budget is in evaluations (refused proposals cost none); --iterations caps it too
-    assert "evaluations = 64" in toml and "iterations = 3" in toml
+    table = _toml.loads(toml, "agent.toml")
+    assert "verify" not in table and "fdr" not in table  # every decision setting the default
+    # the budget is in evaluations (refused proposals cost none)
+    assert table["evaluations"] == 64 and "iterations" not in table
     assert "baseline" in proc.stdout
-    assert "iterations 3:" in proc.stdout
-    assert "\nbest" in proc.stdout  # "best val_loss ..." or "best: the baseline ..."
     # not a terminal: progress as plain lines from the first evaluation on, no control codes
     assert "\nprogress: baseline " in proc.stdout
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", proc.stdout)
     assert (root / ".ladder" / "lessons" / "protect-evaluator.toml").is_file()
     (run_dir,) = (root / ".ladder" / "runs").iterdir()
-    assert (run_dir / "journal.jsonl").is_file()
-    assert len((run_dir / "results.tsv").read_text().splitlines()) == 1 + 3  # header + 3 rows
+    records = [json.loads(line) for line in (run_dir / "journal.jsonl").read_text().splitlines()]
+    iterations = int(re.search(r"^iterations (\d+): ", proc.stdout, re.M).group(1))  # type: ignore[union-attr]
+    assert len((run_dir / "results.tsv").read_text().splitlines()) == 1 + iterations
     # val_loss comes from the protected scorer, not from the candidate's process
     assert 'score = "' in toml and "trusted = true" in toml
     assert "self-reported" not in proc.stdout
-    evaluations = [json.loads(line)["data"] for line in
-                   (run_dir / "journal.jsonl").read_text().splitlines()
-                   if json.loads(line)["kind"] == "evaluation"]
-    ok = [e for e in evaluations if e["ok"]]
+    ok = [r["data"] for r in records if r["kind"] == "evaluation" and r["data"]["ok"]]
     assert ok and all("val_loss" in e["scored"] for e in ok)
+    # the verified decision at the default false-discovery rate, and it kept something
+    (start,) = [r["data"] for r in records if r["kind"] == "start"]
+    assert start["config"]["decision"] == "verified" and start["config"]["verify"]["fdr"] == 0.05
+    keeps = [r["data"]["verdict"] for r in records
+             if r["kind"] == "decision" and r["data"]["verdict"]["status"] == "keep"]
+    kept = int(re.search(r"kept (\d+)", proc.stdout).group(1))  # type: ignore[union-attr]
+    assert kept >= 1 and len(keeps) == kept, proc.stdout[-3000:]
+    assert all(k["stats"]["rule"] == "verified" and k["stats"]["p"] <= k["stats"]["alpha"]
+               for k in keeps)
+    # ... and the best it found beats the baseline on fresh seeds
+    best = re.search(r"^best val_loss ([\d.]+) vs baseline ([\d.]+) on the same fresh seeds",
+                     proc.stdout, re.M)
+    assert best and float(best.group(1)) < float(best.group(2)), proc.stdout[-3000:]

@@ -232,7 +232,7 @@ def _setup(s: _Story, say: _Say, agent_toml: str) -> None:
     target = Path(__file__).resolve().parents[1] / "demo_target"
     for name in ("train.py", "evaluate.py", "score.py"):
         s.write(name, (target / name).read_text(encoding="utf-8"))
-    s.write(".gitignore", "__pycache__/\npred-*.pt\n")
+    s.write(".gitignore", "__pycache__/\npred-*.json\n")
     s.sh("git", "add", "-A", show=False)
     s.sh("git", "commit", "-q", "-m", "training program and evaluator", show=False)
     s.sh("ladder", "init")

@@ -333,8 +333,8 @@ def test_compare_puts_two_runs_side_by_side(hostile: Recorded) -> None:
     assert data["b"]["skills_at_start"] == 1
 
 
-def test_the_demo_ends_by_writing_the_report(small_demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
-    proc, root = small_demo
+def test_the_demo_ends_by_writing_the_report(default_demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, root = default_demo
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     [run] = [p for p in (root / ".ladder" / "runs").iterdir()]
     tail = proc.stdout[proc.stdout.index("$ ladder agent report"):]
