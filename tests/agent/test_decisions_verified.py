@@ -434,3 +434,20 @@ def test_a_first_seed_is_not_dropped_on_a_test_with_no_degrees_of_freedom() -> N
     worse = decision.judge(*_fresh([-0.08]), [], plan)
     assert isinstance(worse, Verdict) and worse.status == "discard"
     assert worse.stats["stop"] == "futility"
+
+
+def test_a_spread_at_the_evaluations_rounding_is_left_out_of_the_pool() -> None:
+    """A demo's five decisions: four paired spreads from 0.008 to 0.046, and a weight
+    decay nudged by a tenth whose seeds differed by 0.000001. Pooled, that one
+    log-variance made d0 a fifth of a degree of freedom; left out, the others pool."""
+    decision = VerifiedDecision(CONFIG)
+    decision.calibration = {"priors": {"loss": {"s2": 0.0774**2, "df": 5.0,
+                                                "source": "calibration"}}}
+    for sd, df in ((0.0159, 2), (0.0117, 1), (0.000001, 1), (0.00836, 3), (0.0458, 4)):
+        decision._pool({"spreads": {"loss": (sd, df)}})
+    pool = decision.pools["loss"]
+    assert pool.count == 4 and pool.zeros == 0
+    assert decision.prior("loss").df > 5
+    # exact zeros (a deterministic evaluation) are still counted as such
+    decision._pool({"spreads": {"loss": (0.0, 2)}})
+    assert decision.pools["loss"].zeros == 1
