@@ -12,10 +12,12 @@ evaluation budget is short):
    The statistic is a moderated t (ladder.agent.stats.noise): the spread of a paired
    difference is borrowed from all the run's decisions and the calibration, so one seed
    already says something and a decision does not rest on its own two or three seeds.
-   It stops for efficacy when the boundary is crossed (on two seeds at the earliest)
-   and for futility when the mean improvement is not positive (p >= `futility`) or when
-   even an optimistic effect (its 80% upper bound) would cross the last boundary with
-   less than `futility_power` probability.
+   It stops for efficacy when the boundary is crossed (a keep shown on one seed is
+   replicated on fresh seeds first) and for futility when the mean improvement is not
+   positive (p >= `futility`) or when, were the effect what it looks like now
+   (OPTIMISM), it would cross the last boundary with less than `futility_power`
+   probability -- the latter once LEARNING decisions have measured the spread, and only
+   at looks whose test has POWER_DF degrees of freedom.
 2. **Guards**: once the target is shown, every guard must pass its non-inferiority test
    (ladder.agent.decisions.guards); an undecided guard asks for more seeds.
 3. **Anomalies** (ladder.agent.decisions.anomalies): an artifact signal quarantines at

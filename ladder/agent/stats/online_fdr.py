@@ -26,9 +26,9 @@ guarantee. In a simulated stream like the benchmark's (250 tests, 3.5% real effe
 
 Why ADDIS here: most proposals are harmful or neutral, and their p-values pile up near 1
 ("conservative nulls"). LORD++ and SAFFRON spend alpha-wealth on every one of them and
-starve; ADDIS discards them. A candidate dropped for futility reports p = 1 (a valid,
-conservative p-value: see ladder/agent/decisions/verified.py), so it is discarded and
-costs the run nothing. Decisions never overlap in the loop (a decision's seeds run in
+starve; ADDIS discards them. A candidate dropped for futility reports its stagewise
+p-value (ladder/agent/decisions/verified.py): a harmful one's is near 1, so it is
+discarded and costs the run nothing, while a null's stays uniform, as ADDIS needs. Decisions never overlap in the loop (a decision's seeds run in
 parallel, decisions one after another), so the synchronous procedure applies; the
 asynchronous variant (Zrnic, Ramdas & Jordan 2021) would be needed if they did.
 
