@@ -166,7 +166,7 @@ class VerifiedDecision:
         """This decision's level: ADDIS's alpha, rounded down to the design grid."""
         return quantize(self.fdr.level())
 
-    def design(self, plan: Plan) -> Design:
+    def design(self, plan: Plan, prior: Prior | None = None) -> Design:
         """The sequential test of the next decision (docs/verification.md, section 2).
 
         Until LEARNING decisions have measured the spread of a paired difference, the
@@ -182,7 +182,7 @@ class VerifiedDecision:
         # from 0.000001 to 0.05), the prior is worth a fraction of one, a look on one
         # seed has a p-value near 0.3 whatever its effect, and the rule dropped gains
         # of 2 to 10 sigma after their first seed. The sign rule still applies.
-        prior_df = self.prior(target).df
+        prior_df = (prior or self.prior(target)).df
         informative = next((k for k, n in enumerate(plan.looks) if prior_df + n - 1 >= POWER_DF),
                            len(plan.looks))
         return Design(self.level(), plan.looks, s.spending, FIRST_EFFICACY,
@@ -201,7 +201,7 @@ class VerifiedDecision:
         s = self.config.verify
         alpha = self.level()
         prior = self.prior(self.config.target.name)
-        design = self.design(plan)
+        design = self.design(plan, prior)
         last = design.bounds()[-1]
         z_power = float(sps.norm.isf(1 - POWER))
         cap = plan.cap
@@ -251,10 +251,11 @@ class VerifiedDecision:
                                        {"n": 0, "seconds": _seconds(candidate)}))
         diffs = improvements(target, pairs)
         found = signals(config, pairs, diffs, candidate, history)
-        design = self.design(plan)
-        looks = self._looks(diffs, design, len(candidate))
+        prior = self.prior(target.name)  # one pooled estimate per look (Newton's method)
+        design = self.design(plan, prior)
+        looks = self._looks(diffs, design, len(candidate), prior)
         now = looks[-1]
-        base = self._base(pairs, diffs, found, candidate, now, design)
+        base = self._base(pairs, diffs, found, candidate, now, design, prior)
         shown = next((look for look in looks if look.crossed), None)
         more = plan.more(len(candidate))
         # A time collapse alone matters only for a candidate about to be kept: until its
@@ -274,9 +275,8 @@ class VerifiedDecision:
             return self._not_shown(base, notes, design, now, more)
         return self._shown(pairs, base, notes, design, shown, found, more)
 
-    def _looks(self, diffs: Sequence[float], design: Design, seen: int) -> list[Look]:
+    def _looks(self, diffs: Sequence[float], design: Design, seen: int, prior: Prior) -> list[Look]:
         """The target's test at every look so far (prefixes of the paired differences)."""
-        prior = self.prior(self.config.target.name)
         bounds = design.bounds()
         out: list[Look] = []
         for k, n in enumerate(design.looks):
@@ -421,8 +421,7 @@ class VerifiedDecision:
         # the run's prior alone, and a prior learnt from small changes (two of a demo's
         # decisions had paired sds of 0.0002) made a change whose seeds scatter 100 times
         # wider look certain on both of them, in either direction.
-        earlier = [float(d["improvement"]) for d in stats.get("diffs") or ()
-                   if isinstance(d, Mapping) and "improvement" in d]
+        earlier = [float(d["improvement"]) for d in _recorded(stats, "improvement")]
         fresh = moderated(diffs, self.prior(target.name), spread=[*earlier, *diffs])
         first = float(stats.get("effect", 0.0))
         fresh_ci = _ci(fresh.interval())
@@ -547,13 +546,13 @@ class VerifiedDecision:
         candidate: Sequence[EvalResult],
         now: Look,
         design: Design,
+        prior: Prior,
     ) -> dict[str, Any]:
         """What every verdict reports: n, the effect on all seeds, the test at this look,
         the prior that decided, the spreads for the pool, tracked metrics, anomalies."""
         target = self.config.target
         effect = mean(diffs)
         test = now.test
-        prior = self.prior(target.name)
         spreads: dict[str, tuple[float, int]] = {}
         if len(diffs) >= 2:
             spreads[target.name] = (statistics.stdev(diffs), len(diffs) - 1)
@@ -614,13 +613,16 @@ class VerifiedDecision:
         return progress.revalidate(self.config, baseline, best)
 
 
+def _recorded(stats: Mapping[str, Any], *keys: str) -> list[Mapping[str, Any]]:
+    """The per-seed records of a verdict's stats ("diffs") that carry all of `keys`."""
+    return [d for d in stats.get("diffs") or ()
+            if isinstance(d, Mapping) and all(k in d for k in keys)]
+
+
 def _pairs_of_stats(stats: Mapping[str, Any]) -> list[tuple[float, float]]:
     """The (parent, candidate) target values a verdict's stats recorded."""
-    out: list[tuple[float, float]] = []
-    for d in stats.get("diffs") or ():
-        if isinstance(d, Mapping) and "parent" in d and "candidate" in d:
-            out.append((float(d["parent"]), float(d["candidate"])))
-    return out
+    return [(float(d["parent"]), float(d["candidate"]))
+            for d in _recorded(stats, "parent", "candidate")]
 
 
 def _replication_bound(plan: Plan | None, seen: int) -> float:

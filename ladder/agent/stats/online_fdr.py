@@ -28,9 +28,10 @@ Why ADDIS here: most proposals are harmful or neutral, and their p-values pile u
 ("conservative nulls"). LORD++ and SAFFRON spend alpha-wealth on every one of them and
 starve; ADDIS discards them. A candidate dropped for futility reports its stagewise
 p-value (ladder/agent/decisions/verified.py): a harmful one's is near 1, so it is
-discarded and costs the run nothing, while a null's stays uniform, as ADDIS needs. Decisions never overlap in the loop (a decision's seeds run in
-parallel, decisions one after another), so the synchronous procedure applies; the
-asynchronous variant (Zrnic, Ramdas & Jordan 2021) would be needed if they did.
+discarded and costs the run nothing, while a null's stays uniform, as ADDIS needs.
+Decisions never overlap in the loop (a decision's seeds run in parallel, decisions one
+after another), so the synchronous procedure applies; the asynchronous variant (Zrnic,
+Ramdas & Jordan 2021) would be needed if they did.
 
 Reference values: tests/agent/test_stats_fdr.py reproduces the alpha_i of the `onlineFDR`
 R package's documented ADDIS example.
